@@ -1,0 +1,101 @@
+"""Object storage: the single source of truth.
+
+One small interface, implemented by every backend (a local directory now, S3
+later). Keys are ``/``-separated relative paths; a key never starts with ``/``
+and never contains ``.`` or ``..`` segments.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from repository.errors import ConfigError, NotFound, StorageError
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    mtime: float
+    #: Changes whenever the bytes change; used for HTTP ETags and caches.
+    etag: str
+
+
+def check_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise StorageError(f"invalid storage key {key!r}")
+    if any(ord(c) < 32 for c in key) or "\\" in key:
+        raise StorageError(f"invalid storage key {key!r}")
+    return key
+
+
+class Storage(abc.ABC):
+    """What Sen needs from an object store."""
+
+    @abc.abstractmethod
+    def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key``; readers see the old bytes or the new, never part."""
+
+    @abc.abstractmethod
+    def put_file(self, key: str, path: Path) -> None:
+        """Store the content of the local file ``path`` under ``key``, atomically."""
+
+    @abc.abstractmethod
+    def get(self, key: str) -> bytes:
+        """The whole object; raises NotFound."""
+
+    @abc.abstractmethod
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        """``length`` bytes from offset ``start`` (fewer at the end of the object)."""
+
+    @abc.abstractmethod
+    def stat(self, key: str) -> ObjectInfo:
+        """Size, modification time and etag; raises NotFound."""
+
+    @abc.abstractmethod
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Every key under ``prefix`` (a folder-like prefix), in sorted order."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove one object; removing a missing object is not an error."""
+
+    @abc.abstractmethod
+    def publish(self, staged: Path, prefix: str) -> None:
+        """Make the local folder ``staged`` the new content of ``prefix``, atomically.
+
+        After a crash at any point, ``prefix`` holds either its old content or
+        the new one. Files at the top level of ``staged`` are the commit point:
+        a backend that cannot swap a whole tree at once writes them last (this is
+        how OCFL's root ``inventory.json`` works). ``staged`` is consumed.
+        """
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.stat(key)
+        except NotFound:
+            return False
+        return True
+
+    def delete_prefix(self, prefix: str) -> None:
+        for key in list(self.list(prefix)):
+            self.delete(key)
+
+    def local_path(self, key: str) -> Path | None:
+        """A path on this machine with the object's bytes, if the backend has one."""
+        return None
+
+
+def open_storage(location: str) -> Storage:
+    """The backend named by a storage URL (``file:///path`` or a plain path)."""
+    from repository.storage.local import LocalStorage
+
+    if location.startswith("file://"):
+        return LocalStorage(Path(location[len("file://"):]))
+    if "://" in location:
+        raise ConfigError(f"unsupported storage URL {location!r}")
+    return LocalStorage(Path(location))

@@ -1,0 +1,192 @@
+"""Object storage in a local directory: the embedded default."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from repository.errors import NotFound
+from repository.storage import ObjectInfo, Storage, check_key
+
+#: Scratch folder inside the storage directory, on the same filesystem, so that
+#: a rename publishes. Never listed; leftovers of a crash are removed on open.
+TMP = ".tmp"
+
+_RENAME_EXCHANGE = 2
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+_renameat2 = getattr(_libc, "renameat2", None)
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE).
+
+    Returns False where the kernel or filesystem cannot do it.
+    """
+    if _renameat2 is None:
+        return False
+    res = _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if res == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalStorage(Storage):
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.root / TMP
+        self.tmp.mkdir(exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def _tmp_path(self) -> Path:
+        return self.tmp / uuid.uuid4().hex
+
+    def clean_tmp(self) -> None:
+        """Remove what an interrupted write left behind. Call when no writer runs."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir(exist_ok=True)
+
+    def _place(self, tmp: Path, key: str) -> None:
+        dest = self._path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, dest)
+        fsync_dir(dest.parent)
+
+    def put(self, key: str, data: bytes) -> None:
+        tmp = self._tmp_path()
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._place(tmp, key)
+
+    def put_file(self, key: str, path: Path) -> None:
+        tmp = self._tmp_path()
+        shutil.copyfile(path, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        self._place(tmp, key)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise NotFound(f"no object {key!r} in storage") from None
+
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        try:
+            with open(self._path(key), "rb") as fh:
+                return os.pread(fh.fileno(), length, start)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise NotFound(f"no object {key!r} in storage") from None
+
+    def stat(self, key: str) -> ObjectInfo:
+        try:
+            st = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"no object {key!r} in storage") from None
+        if not os.path.isfile(self._path(key)):
+            raise NotFound(f"no object {key!r} in storage")
+        tag = hashlib.blake2b(f"{key}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}".encode(),
+                              digest_size=12).hexdigest()
+        return ObjectInfo(key=key, size=st.st_size, mtime=st.st_mtime, etag=tag)
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        base = self.root / prefix.strip("/") if prefix else self.root
+        if not base.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(base):
+            if Path(dirpath) == self.root:
+                dirnames[:] = [d for d in dirnames if d != TMP]
+            dirnames.sort()
+            for name in sorted(filenames):
+                yield Path(dirpath, name).relative_to(self.root).as_posix()
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        # Remove folders the deletion emptied, up to the storage root.
+        parent = path.parent
+        while parent != self.root:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+
+    def delete_prefix(self, prefix: str) -> None:
+        target = self.root / check_key(prefix.strip("/"))
+        if target.is_dir():
+            trash = self._tmp_path()
+            os.rename(target, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def publish(self, staged: Path, prefix: str) -> None:
+        staged = Path(staged)
+        dest = self._path(prefix.strip("/"))
+        if os.stat(staged).st_dev != os.stat(self.root).st_dev:
+            moved = self._tmp_path()
+            shutil.copytree(staged, moved)
+            shutil.rmtree(staged)
+            staged = moved
+        _fsync_tree(staged)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists():
+            os.rename(staged, dest)
+            fsync_dir(dest.parent)
+            return
+        if exchange(staged, dest):
+            fsync_dir(dest.parent)
+            shutil.rmtree(staged, ignore_errors=True)  # now holds the old content
+            return
+        # No atomic swap on this system (not Linux, or a filesystem without
+        # RENAME_EXCHANGE): the old tree is moved aside for an instant, and a
+        # crash inside that instant leaves it under .tmp for an operator to put
+        # back. Production runs on Linux, where the branch above is taken.
+        aside = self._tmp_path()
+        os.rename(dest, aside)
+        os.rename(staged, dest)
+        fsync_dir(dest.parent)
+        shutil.rmtree(aside, ignore_errors=True)
+
+    def local_path(self, key: str) -> Path | None:
+        path = self._path(key)
+        return path if path.is_file() else None
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirnames, filenames in os.walk(root):
+        for name in filenames:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
