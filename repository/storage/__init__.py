@@ -66,12 +66,13 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def publish(self, staged: Path, prefix: str) -> None:
-        """Make the local folder ``staged`` the new content of ``prefix``, atomically.
+        """Add the files of the local folder ``staged`` under ``prefix``, atomically.
 
-        After a crash at any point, ``prefix`` holds either its old content or
-        the new one. Files at the top level of ``staged`` are the commit point:
-        a backend that cannot swap a whole tree at once writes them last (this is
-        how OCFL's root ``inventory.json`` works). ``staged`` is consumed.
+        Files of ``staged`` replace those at the same place; other files under
+        ``prefix`` stay. After a crash at any point, readers see either the old
+        tree or the new one. Files at the top level of ``staged`` are the commit
+        point: a backend that cannot swap a whole tree at once writes them last
+        (this is how OCFL's root ``inventory.json`` works). ``staged`` is consumed.
         """
 
     def exists(self, key: str) -> bool:

@@ -149,32 +149,42 @@ class LocalStorage(Storage):
             shutil.rmtree(trash, ignore_errors=True)
 
     def publish(self, staged: Path, prefix: str) -> None:
+        # The new tree is assembled beside the old one (hard links to the files
+        # that stay, the staged files moved in), then swapped in with one
+        # rename: readers and a crash see the old tree or the new, never a mix.
         staged = Path(staged)
         dest = self._path(prefix.strip("/"))
-        if os.stat(staged).st_dev != os.stat(self.root).st_dev:
-            moved = self._tmp_path()
-            shutil.copytree(staged, moved)
-            shutil.rmtree(staged)
-            staged = moved
-        _fsync_tree(staged)
+        tree = self._tmp_path()
+        if dest.is_dir():
+            shutil.copytree(dest, tree, copy_function=os.link)
+        else:
+            tree.mkdir()
+        for src in sorted(p for p in staged.rglob("*") if not p.is_dir()):
+            target = tree / src.relative_to(staged)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(src, target)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                shutil.copyfile(src, target)
+        shutil.rmtree(staged, ignore_errors=True)
+        _fsync_tree(tree)
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not dest.exists():
-            os.rename(staged, dest)
-            fsync_dir(dest.parent)
-            return
-        if exchange(staged, dest):
-            fsync_dir(dest.parent)
-            shutil.rmtree(staged, ignore_errors=True)  # now holds the old content
-            return
-        # No atomic swap on this system (not Linux, or a filesystem without
-        # RENAME_EXCHANGE): the old tree is moved aside for an instant, and a
-        # crash inside that instant leaves it under .tmp for an operator to put
-        # back. Production runs on Linux, where the branch above is taken.
-        aside = self._tmp_path()
-        os.rename(dest, aside)
-        os.rename(staged, dest)
+            os.rename(tree, dest)
+        elif exchange(tree, dest):
+            shutil.rmtree(tree, ignore_errors=True)  # now holds the old tree
+        else:
+            # No atomic swap on this system (not Linux, or a filesystem without
+            # RENAME_EXCHANGE): the old tree is moved aside for an instant, and a
+            # crash inside that instant leaves it under .tmp for an operator to
+            # put back. Production runs on Linux, where the branch above is taken.
+            aside = self._tmp_path()
+            os.rename(dest, aside)
+            os.rename(tree, dest)
+            shutil.rmtree(aside, ignore_errors=True)
         fsync_dir(dest.parent)
-        shutil.rmtree(aside, ignore_errors=True)
 
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)
