@@ -98,9 +98,12 @@ class Ocfl:
                 yield json.loads(self.storage.get(f"{root}/inventory.json"))["id"]
 
     # Reading ------------------------------------------------------------------
+    def inventory_key(self, object_id: str) -> str:
+        return f"{self.object_root(object_id)}/inventory.json"
+
     def inventory(self, object_id: str) -> dict | None:
         try:
-            data = self.storage.get(f"{self.object_root(object_id)}/inventory.json")
+            data = self.storage.get(self.inventory_key(object_id))
         except NotFound:
             return None
         return json.loads(data)

@@ -1,0 +1,175 @@
+"""The catalogue database: listings of items and collections, and job records.
+
+SQLite by default, any SQLAlchemy database (PostgreSQL at scale) by URL; the
+schema is created and upgraded by the Alembic migrations in ``migrations/``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+
+from repository import record as rec
+from repository.catalogue.models import collections, items, jobs
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def parse_time(value: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Catalogue:
+    def __init__(self, url: str):
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = sa.create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # Items --------------------------------------------------------------------
+    @staticmethod
+    def _item_row(record: rec.Record, version: str, created: str, updated: str) -> dict:
+        date = record.get("date") or {}
+        return {
+            "id": record["identifier"],
+            "title_vi": rec.title(record, "vi"),
+            "title_en": rec.title(record, "en"),
+            "collection_id": (record.get("collection") or {}).get("id"),
+            "type": record["type"],
+            "category": record.get("category"),
+            "access": record["access"],
+            "date_display": date.get("display"),
+            "date_start": date.get("start"),
+            "date_end": date.get("end"),
+            "holding_library": record.get("holding_library"),
+            "page_count": len(record["pages"]),
+            "version": version,
+            "created": parse_time(created),
+            "updated": parse_time(updated),
+            "record": record,
+        }
+
+    def upsert_item(self, record: rec.Record, *, version: str, created: str,
+                    updated: str) -> None:
+        row = self._item_row(record, version, created, updated)
+        with self.engine.begin() as conn:
+            conn.execute(items.delete().where(items.c.id == row["id"]))
+            conn.execute(items.insert().values(**row))
+            collection = record.get("collection")
+            if collection:
+                self._upsert_collection(conn, collection)
+
+    @staticmethod
+    def _upsert_collection(conn, collection: dict) -> None:
+        names = collection["name"]
+        row = {"id": collection["id"], "name_vi": rec.pick(names, "vi"),
+               "name_en": rec.pick(names, "en")}
+        if conn.execute(sa.select(collections.c.id).where(
+                collections.c.id == row["id"])).first():
+            conn.execute(collections.update().where(collections.c.id == row["id"]).values(**row))
+        else:
+            conn.execute(collections.insert().values(**row))
+
+    def delete_item(self, item_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(items.delete().where(items.c.id == item_id))
+
+    def clear_items(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(items.delete())
+            conn.execute(collections.delete())
+
+    def get_item(self, item_id: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(items).where(items.c.id == item_id)).mappings().first()
+        return dict(row) if row else None
+
+    def list_items(self, visible: Collection[str], *, collection_id: str | None = None,
+                   limit: int = 20, offset: int = 0) -> tuple[int, list[dict]]:
+        """Visible items, newest first, and how many there are in all."""
+        where = [items.c.access.in_(list(visible))]
+        if collection_id:
+            where.append(items.c.collection_id == collection_id)
+        with self.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(items).where(
+                *where)).scalar_one()
+            rows = conn.execute(sa.select(items).where(*where).order_by(
+                items.c.created.desc(), items.c.id).limit(limit).offset(offset)).mappings().all()
+        return total, [dict(r) for r in rows]
+
+    def item_ids(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(items.c.id).order_by(items.c.id)).scalars())
+
+    def collections(self, visible: Collection[str]) -> list[dict]:
+        """Collections with at least one visible item, with the count of those items."""
+        count = sa.func.count(items.c.id).label("count")
+        query = (sa.select(collections, count)
+                 .join(items, items.c.collection_id == collections.c.id)
+                 .where(items.c.access.in_(list(visible)))
+                 .group_by(collections.c.id, collections.c.name_vi, collections.c.name_en)
+                 .order_by(collections.c.name_vi))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def get_collection(self, collection_id: str, visible: Collection[str]) -> dict | None:
+        return next((c for c in self.collections(visible) if c["id"] == collection_id), None)
+
+    # Jobs ---------------------------------------------------------------------
+    def start_job(self, kind: str, source: str, total: int = 0) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(jobs.insert().values(
+                kind=kind, source=source, status="running", created=_now(), total=total,
+                done=0))
+            return result.inserted_primary_key[0]
+
+    def progress_job(self, job_id: int, done: int, total: int | None = None) -> None:
+        values: dict[str, Any] = {"done": done}
+        if total is not None:
+            values["total"] = total
+        with self.engine.begin() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
+
+    def finish_job(self, job_id: int, status: str, summary: dict | None = None,
+                   error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+                status=status, finished=_now(), summary=summary, error=error))
+
+    def jobs(self, limit: int = 20) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit))
+            return [dict(r) for r in rows.mappings()]
+

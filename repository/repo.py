@@ -1,0 +1,147 @@
+"""The composition root of Sen's core: one object that holds the open stores.
+
+Storage (the source of truth), its OCFL root and derivatives, the catalogue and
+the search index, opened from one :class:`Settings`. The web app, the CLI and
+the ingest pipeline all work through it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+from collections.abc import Iterator
+from functools import cached_property
+
+from repository import alto
+from repository.catalogue import Catalogue
+from repository.config import Settings
+from repository.errors import NotFound, SenError
+from repository.ocfl import Ocfl
+from repository.search import SearchIndex, open_search
+from repository.search.document import from_record
+from repository.storage import Storage, open_storage
+
+DERIVATIVES = "derivatives"
+
+
+class Repository:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._access_cache: dict[str, tuple[str, str]] = {}
+
+    @cached_property
+    def storage(self) -> Storage:
+        return open_storage(self.settings.storage_location)
+
+    @cached_property
+    def ocfl(self) -> Ocfl:
+        return Ocfl(self.storage, self.settings.staging_dir)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        return Catalogue(self.settings.database_location)
+
+    @cached_property
+    def search(self) -> SearchIndex:
+        return open_search(self.settings.search_location)
+
+    def init(self) -> None:
+        """Create what a new installation needs; safe to run again."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.staging_dir.mkdir(parents=True, exist_ok=True)
+        self.ocfl.init()
+        self.catalogue.migrate()
+        self.search.count()
+
+    def close(self) -> None:
+        if "catalogue" in self.__dict__:
+            self.catalogue.close()
+        if "search" in self.__dict__:
+            self.search.close()
+
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One writer (ingest, rebuild) at a time on this data folder."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.data_dir / ".writer.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SenError("another ingest or rebuild is running on this data folder; "
+                               "wait for it to finish") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # Derivatives ----------------------------------------------------------------
+    @staticmethod
+    def derivative_key(item_id: str, name: str) -> str:
+        return f"{DERIVATIVES}/{item_id}/{name}"
+
+    @staticmethod
+    def pyramid_name(page: int) -> str:
+        return f"pages/{page:04d}.tif"
+
+    def item_info(self, item_id: str) -> dict:
+        """The derivative summary of an item (access, version, pages); NotFound if none."""
+        return json.loads(self.storage.get(self.derivative_key(item_id, "item.json")))
+
+    def manifest(self, item_id: str) -> bytes:
+        return self.storage.get(self.derivative_key(item_id, "manifest.json"))
+
+    def access_of(self, item_id: str) -> str:
+        """The access level of the head version, read from the OCFL object itself.
+
+        Routes that serve one item ask this rather than a listing, so a crash
+        between the commit and the index update never shows what was hidden.
+        Cached per version of the inventory (one stat per call).
+        """
+        key = self.ocfl.inventory_key(item_id)
+        try:
+            etag = self.storage.stat(key).etag
+        except NotFound:
+            raise NotFound(f"no item {item_id!r}") from None
+        cached = self._access_cache.get(item_id)
+        if cached and cached[0] == etag:
+            return cached[1]
+        level = self.record(item_id)["access"]
+        if len(self._access_cache) > 10_000:
+            self._access_cache.clear()
+        self._access_cache[item_id] = (etag, level)
+        return level
+
+    def record(self, item_id: str) -> dict:
+        inventory = self.ocfl.inventory(item_id)
+        if inventory is None:
+            raise NotFound(f"no item {item_id!r}")
+        return json.loads(self.ocfl.read(item_id, "record.json", inventory))
+
+    # Indexes: the catalogue and search, both rebuilt from storage alone ----------
+    def index_item(self, item_id: str, inventory: dict | None = None) -> dict:
+        """Project the head version of an OCFL object into the catalogue and the index."""
+        inventory = inventory or self.ocfl.inventory(item_id)
+        if inventory is None:
+            raise NotFound(f"no item {item_id!r}")
+        record = json.loads(self.ocfl.read(item_id, "record.json", inventory))
+        fulltext = "\n".join(
+            alto.text(self.ocfl.read(item_id, page["ocr"], inventory))
+            for page in record["pages"] if page.get("ocr"))
+        created = inventory["versions"]["v1"]["created"]
+        updated = inventory["versions"][inventory["head"]]["created"]
+        self.catalogue.upsert_item(record, version=inventory["head"], created=created,
+                                   updated=updated)
+        self.search.add([from_record(record, created=created, fulltext=fulltext)])
+        return record
+
+    def rebuild_indexes(self, progress=None) -> int:
+        """Recreate the catalogue's item listing and the search index from the OCFL root."""
+        ids = sorted(self.ocfl.ids())
+        self.catalogue.clear_items()
+        self.search.clear()
+        for n, item_id in enumerate(ids, 1):
+            self.index_item(item_id)
+            if progress:
+                progress(n, len(ids), item_id)
+        return len(ids)
