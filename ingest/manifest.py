@@ -7,11 +7,9 @@ so a manifest is the same file whichever process wrote it.
 
 from __future__ import annotations
 
-import gettext
 import json
 from collections.abc import Iterable
 
-import pycountry
 from iiif_prezi3 import (
     Agent,
     Collection,
@@ -23,6 +21,7 @@ from iiif_prezi3 import (
 )
 from iiif_prezi3 import Canvas as CanvasModel
 
+from repository import links
 from repository import record as rec
 
 CONTEXT = "http://iiif.io/api/presentation/3/context.json"
@@ -51,36 +50,6 @@ FIELD_LABELS = {
 }
 
 
-def urls(base: str, item_id: str) -> dict[str, str]:
-    """Every URL Sen publishes for an item, in one place."""
-    return {
-        "manifest": f"{base}/iiif/{item_id}/manifest",
-        "homepage": f"{base}/items/{item_id}",
-        "record": f"{base}/api/items/{item_id}",
-    }
-
-
-def image_service(base: str, item_id: str, page: int) -> str:
-    return f"{base}/iiif/image/{item_id}~{page}"
-
-
-def collection_url(base: str, collection_id: str) -> str:
-    return f"{base}/iiif/collection/{collection_id}"
-
-
-def language_name(code: str, lang: str) -> str:
-    found = pycountry.languages.get(alpha_3=code)
-    if not found:
-        return code
-    if lang == "en":
-        return found.name
-    try:
-        return gettext.translation("iso639-3", pycountry.LOCALES_DIR,
-                                   languages=[lang]).gettext(found.name)
-    except OSError:
-        return found.name
-
-
 def _pair(label: tuple[str, str], vi: Iterable[str], en: Iterable[str] | None = None):
     vi = [v for v in vi if v]
     en = [v for v in (en if en is not None else vi) if v]
@@ -103,8 +72,8 @@ def metadata(record: rec.Record) -> list[KeyValueString]:
         _pair(lbl["date"], [date.get("display", "")]),
         _pair(lbl["type"], [rec.term_label("type", record["type"], "vi")],
               [rec.term_label("type", record["type"], "en")]),
-        _pair(lbl["language"], [language_name(c, "vi") for c in record.get("language", [])],
-              [language_name(c, "en") for c in record.get("language", [])]),
+        _pair(lbl["language"], [rec.language_name(c, "vi") for c in record.get("language", [])],
+              [rec.language_name(c, "en") for c in record.get("language", [])]),
         _pair(lbl["subject"], record.get("subject", [])),
         _pair(lbl["spatial"], [p["name"] for p in record.get("spatial", [])]),
         _pair(lbl["collection"], [rec.pick(collection.get("name"), "vi")],
@@ -151,10 +120,9 @@ def build_manifest(record: rec.Record, pages: list[dict], settings) -> dict:
     """
     base = settings.public_url
     item_id = record["identifier"]
-    links = urls(base, item_id)
     holding = " — ".join(filter(None, [record.get("holding_library"), record.get("shelfmark")]))
     manifest = Manifest(
-        id=links["manifest"],
+        id=links.manifest(base, item_id),
         label=_both(record["title"]),
         metadata=metadata(record),
         rights=record["rights"],
@@ -163,9 +131,10 @@ def build_manifest(record: rec.Record, pages: list[dict], settings) -> dict:
             value={"vi": [holding or settings.site_name],
                    "en": [holding or settings.site_name_en]}),
         provider=[provider(settings)],
-        homepage=[Homepage(id=links["homepage"], type="Text", format="text/html",
+        homepage=[Homepage(id=links.item_page(base, item_id), type="Text", format="text/html",
                            label=_both(record["title"]), language=["vi", "en"])],
-        seeAlso=[{"id": links["record"], "type": "Dataset", "format": "application/json",
+        seeAlso=[{"id": links.item_record(base, item_id), "type": "Dataset",
+                  "format": "application/json",
                   "label": {"vi": ["Biểu ghi (JSON)"], "en": ["Record (JSON)"]},
                   "profile": f"{base}/schemas/record.schema.json"}],
     )
@@ -173,7 +142,7 @@ def build_manifest(record: rec.Record, pages: list[dict], settings) -> dict:
         manifest.summary = _both(record["description"])
     collection = record.get("collection")
     if collection:
-        manifest.partOf = [Reference(id=collection_url(base, collection["id"]),
+        manifest.partOf = [Reference(id=links.iiif_collection(base, collection["id"]),
                                      type="Collection", label=_both(collection["name"]))]
     if record["type"] in PAGED_TYPES and len(pages) > 1:
         manifest.behavior = ["paged"]
@@ -186,8 +155,8 @@ def build_manifest(record: rec.Record, pages: list[dict], settings) -> dict:
         manifest.navDate = f"{date['start']:04d}-01-01T00:00:00Z"
 
     for n, page in enumerate(pages, 1):
-        service_id = image_service(base, item_id, n)
-        canvas_id = f"{base}/iiif/{item_id}/canvas/p{n}"
+        service_id = links.image_service(base, item_id, n)
+        canvas_id = links.canvas(base, item_id, n)
         canvas = CanvasModel(id=canvas_id, width=page["width"], height=page["height"],
                              label={"vi": [f"Trang {n}"], "en": [f"Page {n}"]})
         service = [ServiceV3(id=service_id, type="ImageService3", profile=IMAGE_PROFILE)]
@@ -214,16 +183,16 @@ def build_collection(collection_id: str | None, label: dict, manifests: list[dic
     optionally, ``thumbnail`` (an image URL).
     """
     base = settings.public_url
-    coll = Collection(id=collection_url(base, collection_id or "top"), label=_both(label),
+    coll = Collection(id=links.iiif_collection(base, collection_id or "top"), label=_both(label),
                       provider=[provider(settings)])
     if summary:
         coll.summary = _both(summary)
     items = []
     for sub in collections or []:
-        items.append(Reference(id=collection_url(base, sub["id"]), type="Collection",
+        items.append(Reference(id=links.iiif_collection(base, sub["id"]), type="Collection",
                                label=_both(sub["label"])))
     for m in manifests:
-        items.append(Reference(id=urls(base, m["id"])["manifest"], type="Manifest",
+        items.append(Reference(id=links.manifest(base, m["id"]), type="Manifest",
                                label=_both(m["label"])))
     coll.items = items
     return _to_dict(coll)

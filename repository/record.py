@@ -7,10 +7,12 @@ the record: its fields, and the labels of its vocabularies (``x-labels``).
 from __future__ import annotations
 
 import functools
+import gettext
 import json
 from typing import Any
 
 import jsonschema
+import pycountry
 
 from repository.config import SCHEMAS_DIR
 from repository.errors import Problem
@@ -49,6 +51,21 @@ def term_label(field: str, code: str | None, lang: str = "vi") -> str:
         return ""
     labels = vocabulary(field).get(code)
     return labels.get(lang) or labels["vi"] if labels else code
+
+
+@functools.cache
+def language_name(code: str, lang: str = "vi") -> str:
+    """The name of an ISO 639-3 language in ``lang`` (``vie`` -> ``Tiếng Việt``)."""
+    found = pycountry.languages.get(alpha_3=code)
+    if not found:
+        return code
+    if lang == "en":
+        return found.name
+    try:
+        return gettext.translation("iso639-3", pycountry.LOCALES_DIR,
+                                   languages=[lang]).gettext(found.name)
+    except OSError:
+        return found.name
 
 
 def pick(language_map: dict[str, list[str]] | None, lang: str = "vi") -> str:
