@@ -101,7 +101,8 @@ def to_srgb(image: pyvips.Image) -> pyvips.Image:
     return image
 
 
-def build_pyramid(source: Path, dest: Path, *, tile_size: int = 256, quality: int = 85) -> ImageInfo:
+def build_pyramid(source: Path, dest: Path, *, tile_size: int = 256,
+                  quality: int = 85) -> ImageInfo:
     """Write the pyramidal TIFF of ``source`` to ``dest`` (atomically: temp file, then rename)."""
     image = to_srgb(pyvips.Image.new_from_file(str(source), access="sequential",
                                                fail_on="error"))

@@ -8,18 +8,19 @@ so a manifest is the same file whichever process wrote it.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable
 
+from iiif_prezi3 import Canvas as CanvasModel
 from iiif_prezi3 import (
-    Agent,
     Collection,
     Homepage,
     KeyValueString,
     Manifest,
+    Provider,
     Reference,
     ServiceV3,
 )
-from iiif_prezi3 import Canvas as CanvasModel
 
 from repository import links
 from repository import record as rec
@@ -96,9 +97,9 @@ def _both(language_map: dict | None) -> dict[str, list[str]]:
     return language_map
 
 
-def provider(settings) -> Agent:
+def provider(settings) -> Provider:
     base = settings.public_url
-    return Agent(id=f"{base}/#provider", label={"vi": [settings.site_name],
+    return Provider(id=f"{base}/#provider", label={"vi": [settings.site_name],
                                                  "en": [settings.site_name_en]},
                  homepage=[Homepage(id=f"{base}/", type="Text", format="text/html",
                                     label={"vi": [settings.site_name],
@@ -142,8 +143,8 @@ def build_manifest(record: rec.Record, pages: list[dict], settings) -> dict:
         manifest.summary = _both(record["description"])
     collection = record.get("collection")
     if collection:
-        manifest.partOf = [Reference(id=links.iiif_collection(base, collection["id"]),
-                                     type="Collection", label=_both(collection["name"]))]
+        manifest.partOf = [{"id": links.iiif_collection(base, collection["id"]),
+                            "type": "Collection", "label": _both(collection["name"])}]
     if record["type"] in PAGED_TYPES and len(pages) > 1:
         manifest.behavior = ["paged"]
     elif record["type"] not in PAGED_TYPES:
@@ -199,4 +200,8 @@ def build_collection(collection_id: str | None, label: dict, manifests: list[dic
 
 
 def _to_dict(resource) -> dict:
-    return json.loads(resource.jsonld())
+    with warnings.catch_warnings():
+        # iiif-prezi3's own add_thumbnail stores an AnnotationBody where its model
+        # expects a Resource; the JSON is right (checked against the IIIF schema).
+        warnings.filterwarnings("ignore", "Pydantic serializer warnings", UserWarning)
+        return json.loads(resource.jsonld())

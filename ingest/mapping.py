@@ -8,6 +8,7 @@ and all of a row's problems are reported at once.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,11 +94,17 @@ def _rights(value: str) -> str:
 
 
 def _resolve(base: Path, value: str) -> Path | None:
-    """A path relative to the source folder that stays inside it, else None."""
-    if not value or value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
+    """A path relative to the source folder that stays inside it, else None.
+
+    The check is on the written path (``..`` segments, absolute paths), not on
+    where symbolic links lead: a librarian may link a network share into the
+    folder on purpose.
+    """
+    if not value or value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) \
+            or any(ord(c) < 32 for c in value):
         return None
-    path = (base / value).resolve()
-    return path if path.is_relative_to(base.resolve()) else None
+    path = Path(os.path.normpath(base / value))
+    return path if path.is_relative_to(Path(os.path.normpath(base))) else None
 
 
 def map_row(raw: dict[str, str | None], number: int, base: Path, file: str
@@ -176,13 +183,10 @@ def map_row(raw: dict[str, str | None], number: int, base: Path, file: str
     year = record.get("date", {}).get("start")
     places = []
     for name in _split(raw.get("spatial")):
-        place = default_authority().match(name, year)
-        if place:
-            places.append({"id": place.id, "name": name})
-        else:
-            places.append({"name": name})
-            warnings.append(Problem(f"place {name!r} is not in the place authority; kept as "
-                                    "text", file=file, row=number, field="spatial"))
+        entry, warning = default_authority().spatial(name, year)
+        places.append(entry)
+        if warning:
+            warnings.append(Problem(warning, file=file, row=number, field="spatial"))
     if places:
         record["spatial"] = places
 

@@ -42,8 +42,8 @@ def facet_label(repo: Repository, field: str, value: str, lang: str = "vi") -> s
     if field in ("type", "category"):
         return rec.term_label(field, value, lang)
     if field == "place":
-        place = default_authority().get(value)
-        return place.label(lang) if place else value
+        authority = default_authority()
+        return authority.get(value).label(lang) if value in authority else value
     if field == "language":
         return rec.language_name(value, lang)
     if field == "decade":

@@ -17,8 +17,8 @@ def from_record(record: rec.Record, *, created: str = "", fulltext: str = "") ->
     place_names, place_ids = [], []
     for place in record.get("spatial", []):
         place_names.append(place["name"])
-        known = authority.get(place["id"]) if place.get("id") else None
-        if known:
+        if place.get("id") in authority:
+            known = authority.get(place["id"])
             place_ids.append(known.id)
             place_names.extend(known.all_names())  # "Sadec" finds Sa Đéc
     collection = record.get("collection") or {}

@@ -117,14 +117,19 @@ class LocalStorage(Storage):
 
     def list(self, prefix: str = "") -> Iterator[str]:
         base = self.root / prefix.strip("/") if prefix else self.root
-        if not base.is_dir():
-            return
-        for dirpath, dirnames, filenames in os.walk(base):
-            if Path(dirpath) == self.root:
-                dirnames[:] = [d for d in dirnames if d != TMP]
-            dirnames.sort()
-            for name in sorted(filenames):
-                yield Path(dirpath, name).relative_to(self.root).as_posix()
+        if base.is_dir():
+            yield from self._walk(base)
+
+    def _walk(self, folder: Path) -> Iterator[str]:
+        # Sorted as object stores sort keys: a folder "b" sorts as "b/".
+        entries = sorted(os.scandir(folder),
+                         key=lambda e: e.name + "/" if e.is_dir(follow_symlinks=False) else e.name)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if Path(entry.path) != self.tmp:
+                    yield from self._walk(Path(entry.path))
+            else:
+                yield Path(entry.path).relative_to(self.root).as_posix()
 
     def delete(self, key: str) -> None:
         path = self._path(key)

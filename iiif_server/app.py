@@ -1,0 +1,204 @@
+"""The WSGI application: routes, HTTP caching, CORS and errors around the pipeline.
+
+A plain werkzeug application rather than Flask, so that the image server runs
+alone (``python -m iiif_server``), mounts under any prefix of another app, and
+can be tuned without a framework in the way. Every request goes
+parse -> resolve -> describe (cached) -> plan -> [304 | render], and the
+cheap steps come first: a malformed URL is refused before any file is
+touched, and a cached copy is revalidated before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from werkzeug.wrappers import Request, Response
+
+from repository.errors import NotFound, SenError
+
+from . import info, processor
+from .pyramid import Pyramids, UnreadableImage
+from .request import Limits, parse_image_request, plan
+from .resolver import ImageSource, Resolver
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+logger = logging.getLogger(__name__)
+
+LD_JSON = f'application/ld+json;profile="{info.CONTEXT}"'
+#: Longer paths are refused outright (an identifier is at most a few hundred characters).
+MAX_PATH_LENGTH = 2048
+#: Characters left as they are in the identifier part of ``id`` and ``Link`` URIs:
+#: RFC 3986 sub-delims and ":"; the spec's to-encode set and anything else is escaped.
+IDENTIFIER_SAFE = "!$&'()*+,;=:"
+
+
+def create_app(resolver: Resolver, *, max_width: int = 10_000, max_area: int = 25_000_000,
+               cache_seconds: int = 86400) -> WSGIApplication:
+    """The IIIF Image API 3.0 (level 2) service for the pyramids ``resolver`` finds.
+
+    ``max_width`` (also the maximum height) and ``max_area`` bound every output
+    image; ``cache_seconds`` is the ``max-age`` that browsers and shared caches
+    may keep a response for.
+    """
+    return ImageServer(resolver, Limits(max_width, max_area), cache_seconds)
+
+
+class ImageServer:
+    def __init__(self, resolver: Resolver, limits: Limits, cache_seconds: int):
+        self.resolver = resolver
+        self.limits = limits
+        self.cache_seconds = cache_seconds
+        self.pyramids = Pyramids()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
+                 ) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except SenError as exc:
+            if exc.http_status >= 500:
+                logger.error("image request %s failed: %s", request.path, exc)
+                response = _error(exc.http_status, "the image service failed")
+            else:
+                response = _error(exc.http_status, str(exc) or "error")
+        except UnreadableImage as exc:
+            logger.error("unreadable pyramid: %s", exc)
+            response = _error(500, "the stored image cannot be read")
+        except Exception:
+            logger.exception("image request %s failed", request.path)
+            response = _error(500, "the image service failed")
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Link"
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return _preflight()
+        if request.method not in ("GET", "HEAD"):
+            response = _error(405, f"method {request.method} not allowed")
+            response.headers["Allow"] = "GET, HEAD, OPTIONS"
+            return response
+        path = _path_info(request)
+        if len(path) > MAX_PATH_LENGTH:
+            return _error(414, "URL too long")
+        # The path is already percent-decoded, so an identifier holding an encoded
+        # "/" spans several segments: count the IIIF parameters from the end.
+        segments = path.removeprefix("/").split("/")
+        if segments[-1] == "info.json" and len(segments) >= 2:
+            return self.information(request, "/".join(segments[:-1]))
+        if len(segments) >= 5:
+            return self.image(request, "/".join(segments[:-4]), *segments[-4:])
+        if segments[-1] == "" and len(segments) > 1:
+            segments.pop()  # "{id}/" is the base URI too
+        return self.base_uri(request, "/".join(segments))
+
+    def base_uri(self, request: Request, identifier: str) -> Response:
+        """The base URI redirects to the image information (303, as the spec recommends)."""
+        self._resolve(identifier)
+        return Response(status=303, headers={
+            "Location": f"{self.service_id(request, identifier)}/info.json"})
+
+    def information(self, request: Request, identifier: str) -> Response:
+        source = self._resolve(identifier)
+        pyramid = self.pyramids.describe(source.path, source.etag)
+        limits = self.limits_for(source)
+        service_id = self.service_id(request, identifier)
+        media_type = _json_media_type(request)
+        response = Response(content_type=media_type)
+        response.headers["Vary"] = "Accept"
+        response.headers["Link"] = f'<{info.PROFILE_URI}>;rel="profile"'
+        etag = _etag(source.etag, service_id, media_type, limits)
+        if self._not_modified(request, response, etag):
+            return response
+        document = info.image_information(service_id, pyramid, limits)
+        response.set_data(json.dumps(document, indent=2))
+        return response
+
+    def image(self, request: Request, identifier: str, region: str, size: str,
+              rotation: str, quality_format: str) -> Response:
+        wanted = parse_image_request(region, size, rotation, quality_format)
+        source = self._resolve(identifier)
+        pyramid = self.pyramids.describe(source.path, source.etag)
+        limits = self.limits_for(source)
+        resolved = plan(wanted, pyramid.width, pyramid.height, limits)
+        canonical = f"{self.service_id(request, identifier)}/{resolved.canonical}"
+        response = Response(mimetype=wanted.media_type)
+        response.headers["Link"] = (
+            f'<{canonical}>;rel="canonical", <{info.PROFILE_URI}>;rel="profile"')
+        etag = _etag(source.etag, resolved.canonical, limits, processor.RENDERING_VERSION)
+        if self._not_modified(request, response, etag):
+            return response
+        response.set_data(processor.render(self.pyramids, pyramid, resolved))
+        return response
+
+    def limits_for(self, source: ImageSource) -> Limits:
+        """The server's limits, lowered by the image's own (restricted sizes)."""
+        max_width, max_area = self.limits.max_width, self.limits.max_area
+        if source.max_width is not None:
+            max_width = min(max_width, source.max_width)
+        if source.max_area is not None:
+            max_area = min(max_area, source.max_area)
+        return Limits(max_width, max_area)
+
+    @staticmethod
+    def service_id(request: Request, identifier: str) -> str:
+        """The base URI as this request reached it: behind a mount prefix
+        (``SCRIPT_NAME``) and with the identifier percent-encoded."""
+        return request.root_url + quote(identifier, safe=IDENTIFIER_SAFE)
+
+    def _resolve(self, identifier: str) -> ImageSource:
+        if not identifier:
+            raise NotFound("no image identifier in the URL")
+        return self.resolver(identifier)
+
+    def _not_modified(self, request: Request, response: Response, etag: str) -> bool:
+        """Set the validators; turn ``response`` into a 304 if the client's copy is current."""
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = f"public, max-age={self.cache_seconds}"
+        if request.if_none_match.contains_weak(etag):
+            response.status_code = 304
+            return True
+        return False
+
+
+def _path_info(request: Request) -> str:
+    """The decoded path below the mount point, exactly: ``request.path`` would
+    drop leading slashes, turning the identifier "/x" (sent as %2Fx) into "x"."""
+    raw = request.environ.get("PATH_INFO", "")
+    return raw.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def _json_media_type(request: Request) -> str:
+    """JSON-LD when asked for it or when nothing is asked (spec 5.1), else plain JSON."""
+    accept = request.accept_mimetypes
+    if not accept or accept.best_match(["application/json", "application/ld+json"]) == (
+            "application/ld+json"):
+        return LD_JSON
+    return "application/json"
+
+
+def _etag(*parts: object) -> str:
+    return hashlib.blake2b("\0".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+
+
+def _preflight() -> Response:
+    return Response(status=204, headers={
+        "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+        "Access-Control-Allow-Headers": "Accept, Authorization, If-None-Match, Range",
+        "Access-Control-Max-Age": "86400",
+        "Allow": "GET, HEAD, OPTIONS",
+    })
+
+
+def _error(status: int, message: str) -> Response:
+    """A short plain-text error; never cached, since the image may appear or open later."""
+    response = Response(message + "\n", status=status, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
