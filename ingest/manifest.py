@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from iiif_prezi3 import Canvas as CanvasModel
 from iiif_prezi3 import (
     Collection,
+    CollectionRef,
     Homepage,
     KeyValueString,
     Manifest,
+    ManifestRef,
     Provider,
-    Reference,
     ServiceV3,
 )
 
@@ -190,11 +191,11 @@ def build_collection(collection_id: str | None, label: dict, manifests: list[dic
         coll.summary = _both(summary)
     items = []
     for sub in collections or []:
-        items.append(Reference(id=links.iiif_collection(base, sub["id"]), type="Collection",
-                               label=_both(sub["label"])))
+        items.append(CollectionRef(id=links.iiif_collection(base, sub["id"]),
+                                   type="Collection", label=_both(sub["label"])))
     for m in manifests:
-        items.append(Reference(id=links.manifest(base, m["id"]), type="Manifest",
-                               label=_both(m["label"])))
+        items.append(ManifestRef(id=links.manifest(base, m["id"]), type="Manifest",
+                                 label=_both(m["label"])))
     coll.items = items
     return _to_dict(coll)
 

@@ -96,8 +96,11 @@ class Catalogue:
         names = collection["name"]
         row = {"id": collection["id"], "name_vi": rec.pick(names, "vi"),
                "name_en": rec.pick(names, "en")}
-        if conn.execute(sa.select(collections.c.id).where(
-                collections.c.id == row["id"])).first():
+        existing = conn.execute(sa.select(collections).where(
+            collections.c.id == row["id"])).mappings().first()
+        if existing:
+            # Records of one collection may name it in fewer languages: keep every name given.
+            row = {k: v or existing[k] for k, v in row.items()}
             conn.execute(collections.update().where(collections.c.id == row["id"]).values(**row))
         else:
             conn.execute(collections.insert().values(**row))
