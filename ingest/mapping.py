@@ -142,8 +142,9 @@ def map_row(raw: dict[str, str | None], number: int, base: Path, file: str
                 values[lang] = [clean(value)] if name in ("title", "collection") else _split(value)
         if values:
             record[name] = values
-    if "title" not in record:
-        bad("title", "required value is empty")
+    if not clean(raw.get("title") or ""):
+        bad("title", "required value is empty (the title column holds the Vietnamese title; "
+                     "other languages go in title@en, title@fr...)")
     collection = record.pop("collection", None)
     if collection:
         record["collection"] = {"id": slugify(rec.pick(collection, "vi")), "name": collection}

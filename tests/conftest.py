@@ -14,6 +14,7 @@ from repository.repo import Repository
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 BASE_URL = "http://sen.test"
+RESTRICTED_IDS = ("gia-pha-ho-tran", "ho-so-noi-bo")
 
 
 def make_settings(data_dir: Path, **overrides):
@@ -75,6 +76,17 @@ def real_scans_folder(dest: Path) -> Path:
          "date": "2010-2015", "type": "ảnh", "rights":
          "http://rightsstatements.org/vocab/InC-EDU/1.0/", "category": "special",
          "files": "large/tractor.jpg"},
+        # Preserved like any other item, but never shown to anyone (RESTRICTED_IDS).
+        {"identifier": "gia-pha-ho-tran", "title": "Gia phả họ Trần ở Sa Đéc",
+         "description": "Bản chép tay, gia đình yêu cầu hạn chế", "type": "gia phả",
+         "date": "1890", "spatial": "Sa Đéc", "access": "restricted",
+         "collection": "Gia phả", "rights": "http://rightsstatements.org/vocab/InC/1.0/",
+         "files": "large/titlepage1_verso.jpg"},
+        {"identifier": "ho-so-noi-bo", "title": "Hồ sơ nội bộ Sa Đéc",
+         "type": "tài liệu hành chính", "access": "internal",
+         "collection": "Tài liệu nước ngoài về Nam Bộ",
+         "rights": "http://rightsstatements.org/vocab/InC/1.0/",
+         "files": f"peraire-diary/{peraire[0].name}"},
     ]
     return write_csv(dest / "metadata.csv", rows).parent
 
