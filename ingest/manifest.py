@@ -90,12 +90,14 @@ def metadata(record: rec.Record) -> list[KeyValueString]:
 
 
 def _both(language_map: dict | None) -> dict[str, list[str]]:
-    """A language map that has at least vi and en (falling back on each other)."""
+    """A language map with at least vi and en (each falling back on the other), in the
+    order vi, en, then the rest: the same record always gives the same bytes."""
     language_map = dict(language_map or {})
     for lang in ("vi", "en"):
         if lang not in language_map and language_map:
             language_map[lang] = [rec.pick(language_map, lang)]
-    return language_map
+    order = ["vi", "en"] + sorted(k for k in language_map if k not in ("vi", "en"))
+    return {k: language_map[k] for k in order if k in language_map}
 
 
 def provider(settings) -> Provider:

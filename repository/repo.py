@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import shutil
 from collections.abc import Iterator
 from functools import cached_property
 
@@ -71,6 +72,11 @@ class Repository:
                 raise SenError("another ingest or rebuild is running on this data folder; "
                                "wait for it to finish") from None
             try:
+                # The lock is ours: whatever scratch files exist were left by a
+                # writer that died (kill -9, power loss), and can go.
+                shutil.rmtree(self.settings.staging_dir, ignore_errors=True)
+                self.settings.staging_dir.mkdir(parents=True, exist_ok=True)
+                self.storage.recover()
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)

@@ -14,7 +14,7 @@ from repository.repo import Repository
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 BASE_URL = "http://sen.test"
-RESTRICTED_IDS = ("gia-pha-ho-tran", "ho-so-noi-bo")
+RESTRICTED_IDS = ("gia-pha-ho-tran", "ho-so-noi-bo", "dt-qh-0005", "dt-nb-0007")
 
 
 def make_settings(data_dir: Path, **overrides):

@@ -86,6 +86,10 @@ class Storage(abc.ABC):
         for key in list(self.list(prefix)):
             self.delete(key)
 
+    @abc.abstractmethod
+    def recover(self) -> None:
+        """Remove what interrupted writes left behind. Call only when no writer runs."""
+
     def local_path(self, key: str) -> Path | None:
         """A path on this machine with the object's bytes, if the backend has one."""
         return None

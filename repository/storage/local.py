@@ -65,8 +65,7 @@ class LocalStorage(Storage):
     def _tmp_path(self) -> Path:
         return self.tmp / uuid.uuid4().hex
 
-    def clean_tmp(self) -> None:
-        """Remove what an interrupted write left behind. Call when no writer runs."""
+    def recover(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(exist_ok=True)
 
