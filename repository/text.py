@@ -43,6 +43,27 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+_LOOKALIKE_DIGITS = str.maketrans("015", "ols")
+
+
+def search_words(text: str) -> list[str]:
+    """Folded words as the search index keeps them, with OCR's commonest confusions undone.
+
+    Applied alike to indexed text and to queries, so it never loses a match:
+    ``rn`` reads as ``m`` (folded Vietnamese never has ``rn``; French words with
+    it still match themselves), and in a word mixing letters and digits the
+    digits 0, 1, 5 read as o, l, s (``Ca0`` → ``cao``, ``1úa`` → ``lua``), while
+    numbers such as ``1925`` stay numbers.
+    """
+    found = []
+    for word in words(text):
+        word = word.replace("rn", "m")
+        if not word.isdigit() and any(c.isdigit() for c in word):
+            word = word.translate(_LOOKALIKE_DIGITS)
+        found.append(word)
+    return found
+
+
 def slugify(text: str, max_length: int = 80) -> str:
     """A URL-safe id from a name: ``Tài liệu địa chí`` → ``tai-lieu-dia-chi``."""
     return "-".join(words(text))[:max_length].strip("-") or "x"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from repository.errors import ConfigError
-from repository.text import fold
+from repository.text import search_words
 
 #: Facet fields, in the order the portal shows them.
 FACETS = ("collection", "type", "place", "language", "decade", "category")
@@ -92,7 +92,7 @@ def parse_query(text: str) -> list[Clause]:
     clauses = []
     for m in _TOKEN.finditer(text):
         if m[2] is not None:
-            words = tuple(re.findall(r"\w+", fold(m[2])))
+            words = tuple(search_words(m[2]))
             if words:
                 clauses.append(Clause(words, negated=bool(m[1])))
             continue
@@ -100,7 +100,7 @@ def parse_query(text: str) -> list[Clause]:
         negated = token.startswith("-") and len(token) > 1
         token = token.lstrip("-")
         prefix, fuzzy = token.endswith("*"), token.endswith("~")
-        words = tuple(re.findall(r"\w+", fold(token)))
+        words = tuple(search_words(token))
         if words:
             clauses.append(Clause(words, negated, prefix and len(words) == 1,
                                   fuzzy and len(words) == 1))

@@ -9,6 +9,7 @@ that a reader can widen a selection (multi-select faceting).
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -26,7 +27,7 @@ from repository.search import (
     parse_query,
 )
 from repository.search.fuzzy import deletes, distance, max_edits
-from repository.text import fold, words
+from repository.text import fold, search_words
 
 WEIGHTS = {"title": 10.0, "people": 4.0, "subjects": 4.0, "description": 2.0, "fulltext": 1.0,
            "identifiers": 6.0}
@@ -89,7 +90,7 @@ class SqliteSearch(SearchIndex):
                     "VALUES (?, ?, ?, ?, ?)",
                     (doc.id, doc.access, doc.date_start, doc.created, fold(doc.title_sort)))
                 rowid = cur.lastrowid
-                folded = [" ".join(words(doc.text.get(f, ""))) for f in TEXT_FIELDS]
+                folded = [" ".join(search_words(doc.text.get(f, ""))) for f in TEXT_FIELDS]
                 conn.execute(f"INSERT INTO fts (rowid, {', '.join(TEXT_FIELDS)}) VALUES "
                              f"(?, {', '.join('?' * len(TEXT_FIELDS))})", (rowid, *folded))
                 conn.executemany("INSERT INTO facets (rowid, field, value) VALUES (?, ?, ?)",
@@ -154,9 +155,10 @@ class SqliteSearch(SearchIndex):
         positive, negative = [], []
         for clause in clauses:
             if fuzzy or clause.fuzzy:
-                part = " AND ".join(
-                    "(" + " OR ".join(_quote(w) for w in self._similar(word)) + ")"
-                    for word in clause.words)
+                # Every spelling of each word, in the same order: the phrase stays a phrase.
+                variants = itertools.islice(itertools.product(
+                    *(self._similar(w) for w in clause.words)), MAX_EXPANSIONS)
+                part = " OR ".join(_quote(" ".join(v)) for v in variants)
             elif clause.prefix:
                 part = _quote(clause.words[0]) + "*"
             else:
