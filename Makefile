@@ -23,7 +23,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 repository/web/translations/.compiled: $(VENV)/.installed $(wildcard repository/web/translations/*/LC_MESSAGES/messages.po)
-	$(BIN)/pybabel compile --use-fuzzy -q -d repository/web/translations
+	$(BIN)/pybabel compile --use-fuzzy -d repository/web/translations >/dev/null
 	touch $@
 
 demo: install
