@@ -224,33 +224,25 @@ def map_row(raw: dict[str, str | None], number: int, base: Path, file: str
 
 
 def _files(raw: dict, base: Path, bad) -> tuple[list[Path], list[Path | None]]:
+    def existing(column: str, name: str) -> Path | None:
+        path = _resolve(base, name)
+        if path is None:
+            bad(column, f"{name!r} points outside the folder of the CSV")
+        elif not path.is_file():
+            bad(column, f"file {name!r} not found (looked in {base})")
+        else:
+            return path
+        return None
+
     names = _split(raw.get("files"))
     if not names:
         bad("files", "required value is empty: list the page images, separated by |")
-    files = []
-    for name in names:
-        path = _resolve(base, name)
-        if path is None:
-            bad("files", f"{name!r} points outside the folder of the CSV")
-        elif not path.is_file():
-            bad("files", f"file {name!r} not found (looked in {base})")
-        else:
-            files.append(path)
+    files = [p for p in (existing("files", name) for name in names) if p]
     alto_names = (raw.get("alto") or "").split("|") if (raw.get("alto") or "").strip() else []
     alto: list[Path | None] = [None] * len(files)
     if alto_names and len(alto_names) != len(names):
         bad("alto", f"lists {len(alto_names)} entries for {len(names)} files; leave an entry "
                     "empty for a page without OCR")
     elif alto_names and len(files) == len(names):
-        for i, name in enumerate(alto_names):
-            name = name.strip()
-            if not name:
-                continue
-            path = _resolve(base, name)
-            if path is None:
-                bad("alto", f"{name!r} points outside the folder of the CSV")
-            elif not path.is_file():
-                bad("alto", f"file {name!r} not found (looked in {base})")
-            else:
-                alto[i] = path
+        alto = [existing("alto", n.strip()) if n.strip() else None for n in alto_names]
     return files, alto
