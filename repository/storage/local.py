@@ -174,9 +174,19 @@ class LocalStorage(Storage):
                 shutil.copyfile(src, target)
         shutil.rmtree(staged, ignore_errors=True)
         _fsync_tree(tree)
-        dest.parent.mkdir(parents=True, exist_ok=True)
         if not dest.exists():
-            os.rename(tree, dest)
+            # Missing parent folders are built inside the scratch tree too and moved
+            # in with the same rename, so a crash never leaves empty folders behind
+            # (an OCFL validator rejects them).
+            top = dest
+            while not top.parent.exists():
+                top = top.parent
+            wrapper = self._tmp_path()
+            inner = wrapper / dest.relative_to(top.parent)
+            inner.parent.mkdir(parents=True)
+            os.rename(tree, inner)
+            os.rename(wrapper / top.name, top)
+            wrapper.rmdir()
         elif exchange(tree, dest):
             shutil.rmtree(tree, ignore_errors=True)  # now holds the old tree
         else:
