@@ -31,12 +31,26 @@ class Settings:
     #: Public base URL written into IIIF manifests and linked data. Empty means
     #: ``http://{host}:{port}``. Change it, then run ``sen rebuild derivatives``.
     base_url: str = ""
-    #: Object storage: a local directory (default ``{data_dir}/storage``).
+    #: Object storage: a local directory (default ``{data_dir}/storage``) or
+    #: ``s3://bucket/prefix`` on any S3 API (AWS, MinIO, Ceph RGW, S3Proxy).
     storage_url: str = ""
+    #: S3 endpoint (empty: AWS), region and credentials (empty: boto3's own chain,
+    #: e.g. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an instance role).
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    #: Local cache of pyramids read from S3 by the image server, in megabytes.
+    image_cache_mb: int = 2048
     #: Catalogue database, an SQLAlchemy URL (default SQLite in ``data_dir``).
     database_url: str = ""
-    #: Search index (default SQLite FTS5 in ``data_dir``).
+    #: Search index: SQLite FTS5 in ``data_dir`` by default, or a Solr core or
+    #: SolrCloud collection as ``http://host:8983/solr/sen``; several node URLs,
+    #: comma-separated, are tried in turn when one is down.
     search_url: str = ""
+    #: Job queue for ingest workers: SQLite in ``data_dir`` by default, or
+    #: ``redis://host:6379/0`` for workers on several machines.
+    queue_url: str = ""
     #: Largest image, in pixels, that ingest accepts: a guard against
     #: decompression bombs, checked from the header before decoding.
     max_image_pixels: int = 1_600_000_000
@@ -75,6 +89,10 @@ class Settings:
     @property
     def search_location(self) -> str:
         return self.search_url or f"sqlite:///{(self.data_dir / 'search.sqlite').resolve()}"
+
+    @property
+    def queue_location(self) -> str:
+        return self.queue_url or f"sqlite:///{(self.data_dir / 'queue.sqlite').resolve()}"
 
     @property
     def staging_dir(self) -> Path:

@@ -33,7 +33,7 @@ class Repository:
 
     @cached_property
     def storage(self) -> Storage:
-        return open_storage(self.settings.storage_location)
+        return open_storage(self.settings.storage_location, self.settings)
 
     @cached_property
     def ocfl(self) -> Ocfl:

@@ -134,4 +134,8 @@ def open_search(location: str) -> SearchIndex:
 
     if location.startswith("sqlite:///"):
         return SqliteSearch(location[len("sqlite:///"):])
+    if location.startswith(("http://", "https://")):
+        from repository.search.solr import SolrSearch
+
+        return SolrSearch([u.strip() for u in location.split(",") if u.strip()])
     raise ConfigError(f"unsupported search URL {location!r}")

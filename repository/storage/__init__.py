@@ -95,10 +95,14 @@ class Storage(abc.ABC):
         return None
 
 
-def open_storage(location: str) -> Storage:
-    """The backend named by a storage URL (``file:///path`` or a plain path)."""
+def open_storage(location: str, settings=None) -> Storage:
+    """The backend named by a storage URL (``s3://bucket/prefix``, ``file:///path``, a path)."""
     from repository.storage.local import LocalStorage
 
+    if location.startswith("s3://"):
+        from repository.storage.s3 import S3Storage
+
+        return S3Storage.from_url(location, settings)
     if location.startswith("file://"):
         return LocalStorage(Path(location[len("file://"):]))
     if "://" in location:

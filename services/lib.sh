@@ -1,0 +1,52 @@
+# Shared by the service scripts: where things go, and small helpers.
+ALL_SERVICES=(postgres redis s3 solr)
+SERVICES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export SEN_SERVICES_HOME="${SEN_SERVICES_HOME:-$(cd "$SERVICES_DIR/.." && pwd)/.services}"
+export SEN_SERVICES_CACHE="${SEN_SERVICES_CACHE:-$HOME/.cache/sen-services}"
+mkdir -p "$SEN_SERVICES_HOME/logs" "$SEN_SERVICES_HOME/env" "$SEN_SERVICES_HOME/run" "$SEN_SERVICES_CACHE"
+
+# wait_for "what" seconds command...: retry the command until it succeeds.
+wait_for() {
+  local what="$1" seconds="$2"; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "$what did not become ready within ${seconds}s; see $SEN_SERVICES_HOME/logs/" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# write_env name KEY=VALUE...: the variables tests read for this service.
+write_env() {
+  local name="$1"; shift
+  : > "$SEN_SERVICES_HOME/env/$name.env"
+  for kv in "$@"; do echo "export $kv" >> "$SEN_SERVICES_HOME/env/$name.env"; done
+}
+
+# pid_alive file: true if the pid in file runs.
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# stop_pid name file: TERM, wait, then KILL.
+stop_pid() {
+  local name="$1" file="$2"
+  if pid_alive "$file"; then
+    local pid; pid="$(cat "$file")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+    echo "$name stopped"
+  fi
+  rm -f "$file"
+  rm -f "$SEN_SERVICES_HOME/env/$name.env"
+}
+
+# apt_install package...: Debian packages, installed once.
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  (apt-get update -qq || true) >/dev/null 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
