@@ -56,7 +56,7 @@ def build(repo: Repository, item_id: str, inventory: dict, record: dict,
     settings = repo.settings
     old = current_info(repo, item_id) or {"pages": [], "tile_size": None}
     state = repo.ocfl.state(inventory)
-    work = settings.staging_dir / f"deriv-{uuid.uuid4().hex}"
+    work = repo.scratch / f"deriv-{uuid.uuid4().hex}"
     work.mkdir(parents=True)
     try:
         pages = []

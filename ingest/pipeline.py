@@ -4,35 +4,35 @@
    row against the schema, check every image header against the pixel limit and
    decode every image once, so that a corrupt file stops the batch before any
    write. Digests tell which items are new, changed or unchanged.
-2. **Run**: per item, commit the OCFL version (the source of truth), then make
-   its derivatives, then update the catalogue and the search index. Each step
-   can be repeated; a crash leaves whole items, and a re-run completes the rest.
-
-An item that stops being public is first removed from the listings and the
-index, then committed: Sen fails closed.
+2. **Run**: one queued task per item (:mod:`ingest.worker`): commit the OCFL
+   version (the source of truth), then make its derivatives, then update the
+   catalogue and the search index. Each step can be repeated; a crash leaves
+   whole items, a failed task is retried, and a re-run completes the rest.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest import derivatives
+from ingest import worker
 from ingest.images import inspect, verify_decodes
 from ingest.mapping import Row, check_header, map_row
 from ingest.sources import Source, open_source
-from repository import access, alto
+from ingest.worker import INGEST_ITEM
+from repository import alto
 from repository.errors import IngestError, Problem
 from repository.ocfl import sha512_file
+from repository.queue.sqlite import SqliteQueue
 from repository.record import canonical_json
 from repository.repo import Repository
 
 Progress = Callable[[int, int, str], None]
+#: Where ``sen ingest`` puts input files for workers on other machines.
+INCOMING = "incoming"
 
 
 @dataclass
@@ -62,11 +62,14 @@ class Summary:
     seconds: float = 0.0
     warnings: list[Problem] = field(default_factory=list)
     items: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    job: int | None = None
 
     def as_dict(self) -> dict:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "pages": self.pages, "seconds": round(self.seconds, 2),
-                "warnings": [str(w) for w in self.warnings], "items": self.items}
+        return {"job": self.job, "created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "pages": self.pages,
+                "seconds": round(self.seconds, 2), "warnings": [str(w) for w in self.warnings],
+                "items": self.items, "failed": self.failed}
 
 
 def plan(repo: Repository, path: Path, metadata: Path | None = None,
@@ -135,56 +138,63 @@ def _status(repo: Repository, row: Row, digests: dict[str, str]) -> str:
     return "unchanged" if repo.ocfl.state(inventory) == wanted else "changed"
 
 
-def run(repo: Repository, planned: Plan, progress: Progress | None = None) -> Summary:
-    """Store every planned item. Call with the plan of the same repository."""
+def run(repo: Repository, planned: Plan, progress: Progress | None = None,
+        wait: bool = True) -> Summary:
+    """Queue one task per planned item, then work on the queue until they are done.
+
+    With ``wait=False`` the tasks are only queued, for ``sen worker`` processes.
+    """
     summary = Summary(warnings=list(planned.warnings))
     started = time.monotonic()
-    with repo.writer_lock():
-        job = repo.catalogue.start_job("ingest", planned.source.label, len(planned.items))
-        try:
-            for n, item in enumerate(planned.items, 1):
-                version = store_item(repo, item, planned.source)
-                status = "unchanged" if version is None else (
-                    "created" if version == "v1" else "updated")
-                setattr(summary, status, getattr(summary, status) + 1)
-                summary.pages += len(item.row.files)
-                summary.items.append({"id": item.row.record["identifier"], "status": status,
-                                      "version": version or repo.ocfl.inventory(
-                                          item.row.record["identifier"])["head"]})
-                repo.catalogue.progress_job(job, n)
-                if progress:
-                    progress(n, len(planned.items), item.row.record["identifier"])
-        except BaseException as exc:
-            repo.catalogue.finish_job(job, "failed", summary.as_dict(), error=str(exc))
-            raise
-        summary.seconds = time.monotonic() - started
-        repo.catalogue.finish_job(job, "done", summary.as_dict())
+    total = len(planned.items)
+    job = repo.catalogue.start_job("ingest", planned.source.label, total)
+    group = f"ingest-{job}"
+    local_inputs = isinstance(repo.queue, SqliteQueue)  # the embedded queue: one machine
+    for item in planned.items:
+        repo.queue.put(INGEST_ITEM, _payload(repo, item, planned.source, job, group,
+                                             local_inputs), group)
+    summary.job = job
+    if not wait:
+        return summary
+
+    def report() -> None:
+        if progress:
+            progress(repo.catalogue.get_job(job)["done"], total, "")
+
+    try:
+        worker.work(repo, until_group=group, progress=report)
+    except BaseException as exc:
+        repo.catalogue.finish_job(job, "failed", error=str(exc))
+        raise
+    for row in repo.catalogue.job_items(job):
+        if row["status"] == "failed":
+            summary.failed.append({"id": row["item_id"], "error": row["error"]})
+            continue
+        setattr(summary, row["status"], getattr(summary, row["status"]) + 1)
+        summary.pages += row["pages"]
+        summary.items.append({"id": row["item_id"], "status": row["status"],
+                              "version": row["version"]})
+    if not local_inputs:
+        repo.storage.delete_prefix(f"{INCOMING}/{group}")
+    summary.seconds = time.monotonic() - started
+    repo.catalogue.finish_job(job, "failed" if summary.failed else "done", summary.as_dict())
     return summary
 
 
-def store_item(repo: Repository, item: PlannedItem, source: Source) -> str | None:
-    record = item.row.record
-    item_id = record["identifier"]
-    if not access.can_view(record["access"]):
-        repo.search.delete(item_id)  # fail closed: hide before publishing
-        repo.catalogue.delete_item(item_id)
-    work = repo.settings.staging_dir / f"record-{uuid.uuid4().hex}"
-    work.mkdir(parents=True)
-    try:
-        record_file = work / "record.json"
-        record_file.write_bytes(canonical_json(record))
-        version = repo.ocfl.commit(
-            item_id, {"record.json": record_file, **item.files},
-            message=f"Ingested from {source.csv_path.name}, row {item.row.number}",
-            user=repo.settings.agent_name, digests=item.digests)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    inventory = repo.ocfl.inventory(item_id)
-    if version is not None or not derivatives.is_current(repo, item_id, inventory):
-        derivatives.build(repo, item_id, inventory, record,
-                          sources=dict(enumerate(item.row.files, 1)))
-    repo.index_item(item_id, inventory)
-    return version
+def _payload(repo: Repository, item: PlannedItem, source: Source, job: int, group: str,
+             local_inputs: bool) -> dict:
+    """What a worker needs to store an item: the record, and where its files are."""
+    files = {}
+    for path, src in item.files.items():
+        if local_inputs:
+            files[path] = {"path": str(src.resolve())}
+        else:
+            key = f"{INCOMING}/{group}/{item.digests[path]}"
+            if not repo.storage.exists(key):
+                repo.storage.put_file(key, src)
+            files[path] = {"key": key}
+    return {"job": job, "record": item.row.record, "files": files, "digests": item.digests,
+            "message": f"Ingested from {source.csv_path.name}, row {item.row.number}"}
 
 
 def ingest(repo: Repository, path: Path, metadata: Path | None = None,

@@ -75,9 +75,11 @@ def init(ctx: click.Context) -> None:
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--no-wait", is_flag=True,
+              help="Only queue the work, for `sen worker` processes (e.g. on other machines).")
 @click.pass_context
 def ingest(ctx: click.Context, path: Path, metadata: Path | None, dry_run: bool,
-           as_json: bool, quiet: bool) -> None:
+           as_json: bool, quiet: bool, no_wait: bool) -> None:
     """Ingest a metadata CSV, a folder with metadata.csv, or a BagIt bag."""
     from ingest import pipeline
 
@@ -102,13 +104,52 @@ def ingest(ctx: click.Context, path: Path, metadata: Path | None, dry_run: bool,
                        f"{result['unchanged']} unchanged. Nothing was written.")
         return
     with _progress("Lưu trữ / storing", not quiet) as progress:
-        summary = pipeline.run(repo, planned, progress)
+        summary = pipeline.run(repo, planned, progress, wait=not no_wait)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+    elif no_wait:
+        click.echo(f"Job {summary.job}: {len(planned.items)} items queued for `sen worker`.")
+    else:
+        click.echo(f"Ingested {len(summary.items)} items ({summary.pages} pages) in "
+                   f"{summary.seconds:.1f} s: {summary.created} new, {summary.updated} new "
+                   f"versions, {summary.unchanged} unchanged, {len(summary.warnings)} "
+                   f"warnings, {len(summary.failed)} failed (job {summary.job}).")
+    for failure in summary.failed:
+        click.echo(f"  failed: {failure['id']}: {failure['error']}", err=True)
+    if summary.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--idle-exit", is_flag=True, help="Stop when the queue is empty.")
+@click.pass_context
+def worker(ctx: click.Context, idle_exit: bool) -> None:
+    """Work on queued tasks (ingest items) until stopped; run one per CPU, on any machine."""
+    from ingest import worker as workers
+
+    repo = _repo(ctx)
+    repo.init()
+    click.echo(f"Worker {repo.scratch.name} taking tasks from {repo.settings.queue_location}")
+    done = workers.work(repo, idle_exit=idle_exit)
+    click.echo(f"{done} tasks done.")
+
+
+@cli.command()
+@click.argument("job_id", required=False, type=int)
+@click.pass_context
+def jobs(ctx: click.Context, job_id: int | None) -> None:
+    """Recent jobs, or the items of one job with their outcome."""
+    repo = _repo(ctx)
+    repo.init()
+    if job_id is None:
+        for job in repo.catalogue.jobs():
+            click.echo(f"{job['id']:>5}  {job['kind']:8} {job['status']:8} "
+                       f"{job['done']}/{job['total']}  {job['created']:%Y-%m-%d %H:%M}  "
+                       f"{job['source']}")
         return
-    click.echo(f"Ingested {len(summary.items)} items ({summary.pages} pages) in "
-               f"{summary.seconds:.1f} s: {summary.created} new, {summary.updated} new "
-               f"versions, {summary.unchanged} unchanged, {len(summary.warnings)} warnings.")
+    for row in repo.catalogue.job_items(job_id):
+        click.echo(f"  {row['status']:10} {row['item_id']:30} {row['version'] or ''} "
+                   f"{row['error'] or ''}")
 
 
 @cli.command()

@@ -51,6 +51,8 @@ class Settings:
     #: Job queue for ingest workers: SQLite in ``data_dir`` by default, or
     #: ``redis://host:6379/0`` for workers on several machines.
     queue_url: str = ""
+    #: Seconds a worker may hold a task before another worker may take it over.
+    task_lease_seconds: int = 600
     #: Largest image, in pixels, that ingest accepts: a guard against
     #: decompression bombs, checked from the header before decoding.
     max_image_pixels: int = 1_600_000_000

@@ -70,3 +70,10 @@ class IngestError(SenError):
             problems = [problems]
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SearchUnavailable(SenError):
+    """The search index cannot be reached; readers can still open items by link."""
+
+    http_status = 503
+    exit_code = 69  # EX_UNAVAILABLE

@@ -10,18 +10,23 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import shutil
+import socket
 from collections.abc import Iterator
 from functools import cached_property
+from pathlib import Path
 
 from repository import alto
 from repository.catalogue import Catalogue
 from repository.config import Settings
 from repository.errors import NotFound, SenError
 from repository.ocfl import Ocfl
+from repository.queue import Queue, open_queue
 from repository.search import SearchIndex, open_search
 from repository.search.document import from_record
 from repository.storage import Storage, open_storage
+from repository.system import pid_alive
 
 DERIVATIVES = "derivatives"
 
@@ -37,7 +42,29 @@ class Repository:
 
     @cached_property
     def ocfl(self) -> Ocfl:
-        return Ocfl(self.storage, self.settings.staging_dir)
+        return Ocfl(self.storage, self.scratch)
+
+    @cached_property
+    def queue(self) -> Queue:
+        return open_queue(self.settings.queue_location)
+
+    @cached_property
+    def scratch(self) -> Path:
+        """This process's own scratch folder under ``staging/``, for building objects.
+
+        Several workers may share a data folder; each writes only in its own, and
+        removes the folders of workers on this machine that are no longer running.
+        """
+        staging = self.settings.staging_dir
+        staging.mkdir(parents=True, exist_ok=True)
+        host = socket.gethostname()
+        for folder in staging.iterdir():
+            other_host, _, pid = folder.name.rpartition("-")
+            if other_host == host and pid.isdigit() and not pid_alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+        mine = staging / f"{host}-{os.getpid()}"
+        mine.mkdir(exist_ok=True)
+        return mine
 
     @cached_property
     def catalogue(self) -> Catalogue:
@@ -56,14 +83,13 @@ class Repository:
         self.search.count()
 
     def close(self) -> None:
-        if "catalogue" in self.__dict__:
-            self.catalogue.close()
-        if "search" in self.__dict__:
-            self.search.close()
+        for name in ("catalogue", "search", "queue"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
 
     @contextlib.contextmanager
     def writer_lock(self) -> Iterator[None]:
-        """One writer (ingest, rebuild) at a time on this data folder."""
+        """One exclusive writer (a rebuild, a migration) at a time on this data folder."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.settings.data_dir / ".writer.lock", "w") as fh:
             try:
@@ -72,10 +98,6 @@ class Repository:
                 raise SenError("another ingest or rebuild is running on this data folder; "
                                "wait for it to finish") from None
             try:
-                # The lock is ours: whatever scratch files exist were left by a
-                # writer that died (kill -9, power loss), and can go.
-                shutil.rmtree(self.settings.staging_dir, ignore_errors=True)
-                self.settings.staging_dir.mkdir(parents=True, exist_ok=True)
                 self.storage.recover()
                 yield
             finally:
@@ -151,3 +173,4 @@ class Repository:
             if progress:
                 progress(n, len(ids), item_id)
         return len(ids)
+

@@ -1,7 +1,7 @@
 """The catalogue database: listings of items and collections, and job records.
 
-SQLite by default, any SQLAlchemy database (PostgreSQL at scale) by URL; the
-schema is created and upgraded by the Alembic migrations in ``migrations/``.
+SQLite by default, PostgreSQL at scale (by URL); the schema is created and upgraded
+by the Alembic migrations in ``migrations/``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,15 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 
 from repository import record as rec
-from repository.catalogue.models import collections, items, jobs
+from repository.catalogue.models import collections, items, job_items, jobs
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# INSERT ... ON CONFLICT, which both backends have: an upsert in one statement, so writers
+# working at once (ingest workers on several machines) never collide on a key.
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def _now() -> datetime.datetime:
@@ -44,6 +48,10 @@ class Catalogue:
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         self.engine = sa.create_engine(url, future=True)
+        if self.engine.dialect.name not in _INSERTS:
+            raise ValueError(f"unsupported catalogue database {self.engine.dialect.name!r}: "
+                             "use SQLite or PostgreSQL")
+        self._insert = _INSERTS[self.engine.dialect.name]
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
@@ -84,26 +92,29 @@ class Catalogue:
     def upsert_item(self, record: rec.Record, *, version: str, created: str,
                     updated: str) -> None:
         row = self._item_row(record, version, created, updated)
+        insert = self._insert(items).values(**row)
         with self.engine.begin() as conn:
-            conn.execute(items.delete().where(items.c.id == row["id"]))
-            conn.execute(items.insert().values(**row))
+            conn.execute(insert.on_conflict_do_update(
+                index_elements=[items.c.id],
+                set_={k: insert.excluded[k] for k in row if k != "id"}))
             collection = record.get("collection")
             if collection:
                 self._upsert_collection(conn, collection)
 
-    @staticmethod
-    def _upsert_collection(conn, collection: dict) -> None:
+    def _upsert_collection(self, conn, collection: dict) -> None:
+        # Records of one collection may name it in fewer languages: a name a record gives
+        # replaces that language's name, a name it lacks keeps what another record gave.
+        # name_en is only ever an English name ("" if none yet: readers fall back to
+        # name_vi); name_vi, shown by default, starts as any name when there is no vi one.
         names = collection["name"]
-        row = {"id": collection["id"], "name_vi": rec.pick(names, "vi"),
-               "name_en": rec.pick(names, "en")}
-        existing = conn.execute(sa.select(collections).where(
-            collections.c.id == row["id"])).mappings().first()
-        if existing:
-            # Records of one collection may name it in fewer languages: keep every name given.
-            row = {k: v or existing[k] for k, v in row.items()}
-            conn.execute(collections.update().where(collections.c.id == row["id"]).values(**row))
-        else:
-            conn.execute(collections.insert().values(**row))
+        given_en = (names.get("en") or [""])[0]
+        insert = self._insert(collections).values(
+            id=collection["id"], name_vi=rec.pick(names, "vi"), name_en=given_en)
+        update = {column: insert.excluded[column] for column, given in
+                  (("name_vi", names.get("vi")), ("name_en", given_en)) if given}
+        conn.execute(insert.on_conflict_do_update(index_elements=[collections.c.id],
+                                                  set_=update) if update else
+                     insert.on_conflict_do_nothing(index_elements=[collections.c.id]))
 
     def delete_item(self, item_id: str) -> None:
         with self.engine.begin() as conn:
@@ -176,3 +187,33 @@ class Catalogue:
             rows = conn.execute(sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit))
             return [dict(r) for r in rows.mappings()]
 
+    def record_job_item(self, job_id: int, item_id: str, status: str, *,
+                        version: str | None = None, pages: int = 0,
+                        error: str | None = None) -> None:
+        """The outcome of one item of a job (the last attempt's, if it was retried).
+
+        Workers finishing items of one job at the same moment take turns on the
+        job's row (FOR UPDATE), so each recount sees the others' items.
+        """
+        row = {"job_id": job_id, "item_id": item_id, "status": status, "version": version,
+               "pages": pages, "error": error, "finished": _now()}
+        insert = self._insert(job_items).values(**row)
+        done = (sa.select(sa.func.count()).select_from(job_items)
+                .where(job_items.c.job_id == job_id).scalar_subquery())
+        with self.engine.begin() as conn:
+            conn.execute(sa.select(jobs.c.id).where(jobs.c.id == job_id).with_for_update())
+            conn.execute(insert.on_conflict_do_update(
+                index_elements=[job_items.c.job_id, job_items.c.item_id],
+                set_={k: insert.excluded[k] for k in row if k not in ("job_id", "item_id")}))
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(done=done))
+
+    def job_items(self, job_id: int) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(job_items).where(job_items.c.job_id == job_id)
+                                .order_by(job_items.c.item_id))
+            return [dict(r) for r in rows.mappings()]
+
+    def get_job(self, job_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).mappings().first()
+        return dict(row) if row else None

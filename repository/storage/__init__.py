@@ -87,8 +87,11 @@ class Storage(abc.ABC):
             self.delete(key)
 
     @abc.abstractmethod
-    def recover(self) -> None:
-        """Remove what interrupted writes left behind. Call only when no writer runs."""
+    def recover(self, older_than: float = 3600) -> None:
+        """Remove what writes interrupted more than ``older_than`` seconds ago left behind.
+
+        Safe while other writers run, as long as no write takes that long.
+        """
 
     def local_path(self, key: str) -> Path | None:
         """A path on this machine with the object's bytes, if the backend has one."""

@@ -8,12 +8,14 @@ import errno
 import hashlib
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from repository.errors import NotFound
 from repository.storage import ObjectInfo, Storage, check_key
+from repository.system import pid_alive
 
 #: Scratch folder inside the storage directory, on the same filesystem, so that
 #: a rename publishes. Never listed; leftovers of a crash are removed on open.
@@ -63,11 +65,22 @@ class LocalStorage(Storage):
         return self.root / check_key(key)
 
     def _tmp_path(self) -> Path:
-        return self.tmp / uuid.uuid4().hex
+        # Named after the writing process, so that recover() knows whose it is.
+        return self.tmp / f"{os.getpid()}-{uuid.uuid4().hex}"
 
-    def recover(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        self.tmp.mkdir(exist_ok=True)
+    def recover(self, older_than: float = 3600) -> None:
+        # Scratch of a process that no longer runs (this directory is on this
+        # machine's disk, or on a share whose writers a dead pid cannot name:
+        # hence the age limit as well).
+        limit = time.time() - older_than
+        for entry in self.tmp.iterdir():
+            pid = entry.name.partition("-")[0]
+            dead = pid.isdigit() and not pid_alive(int(pid))
+            if dead or entry.lstat().st_mtime < limit:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
 
     def _place(self, tmp: Path, key: str) -> None:
         dest = self._path(key)
@@ -214,3 +227,4 @@ def _fsync_tree(root: Path) -> None:
             finally:
                 os.close(fd)
         fsync_dir(Path(dirpath))
+
