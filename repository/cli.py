@@ -185,6 +185,38 @@ def rebuild(ctx: click.Context, what: tuple[str, ...], quiet: bool) -> None:
 
 
 @cli.command()
+@click.option("--to-storage", required=True, help="Target storage URL (a path or s3://…).")
+@click.option("--to-database", help="Target catalogue URL (default: the target's SQLite).")
+@click.option("--to-search", help="Target search URL (default: the target's SQLite index).")
+@click.option("--to-data-dir", type=click.Path(path_type=Path),
+              help="Target data folder for what stays local (default: the current one).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def migrate(ctx: click.Context, to_storage: str, to_database: str | None,
+            to_search: str | None, to_data_dir: Path | None, quiet: bool) -> None:
+    """Copy the whole repository to other backends, verify every digest, rebuild indexes."""
+    from repository.migrate import migrate as run_migration
+
+    source = _repo(ctx)
+    settings = source.settings.replace(
+        storage_url=to_storage, database_url=to_database or "", search_url=to_search or "",
+        data_dir=to_data_dir or source.settings.data_dir)
+    if settings.storage_location == source.settings.storage_location:
+        raise click.UsageError("the target storage is the current storage")
+    target = Repository(settings)
+    try:
+        with source.writer_lock(), _progress("Migrating", not quiet) as progress:
+            report = run_migration(source, target, progress)
+    finally:
+        target.close()
+    click.echo(f"Migrated {report.objects} objects and {report.derivatives} derivative files "
+               f"({report.bytes / 1e6:.1f} MB), every digest verified; catalogue and search "
+               f"rebuilt. Now set SEN_STORAGE_URL={to_storage}"
+               + (f" SEN_DATABASE_URL={to_database}" if to_database else "")
+               + (f" SEN_SEARCH_URL={to_search}" if to_search else "") + ".")
+
+
+@cli.command()
 @click.argument("query", required=False, default="")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--page", type=int, default=1)

@@ -78,3 +78,29 @@ def test_rebuild_recreates_catalogue_search_and_derivatives_from_storage(library
                 [p["sizes"] for p in library.item_info(item_id)["pages"]]
     finally:
         repo.close()
+
+
+def test_migrate_copies_verifies_and_rebuilds(library, tmp_path, monkeypatch):
+    from tests.conftest import ocfl_problems
+
+    monkeypatch.setenv("SEN_BASE_URL", "http://sen.test")
+    source = tmp_path / "source"
+    shutil.copytree(library.settings.data_dir, source)
+    target = tmp_path / "target"
+    result = run("migrate", "--to-storage", str(target / "storage"), "--to-data-dir",
+                 str(target), "--quiet", data_dir=source)
+    assert "every digest verified" in result.output
+    assert ocfl_problems(target / "storage" / "ocfl") == []
+    repo = Repository(make_settings(target))
+    try:
+        assert repo.catalogue.item_ids() == library.catalogue.item_ids()
+        assert [h.id for h in repo.search.search(Query(text="sa dec")).hits] == \
+            [h.id for h in library.search.search(Query(text="sa dec")).hits]
+        for item_id in repo.catalogue.item_ids():
+            assert repo.manifest(item_id) == library.manifest(item_id)
+    finally:
+        repo.close()
+    # Running it again finds everything in place and changes nothing.
+    again = run("migrate", "--to-storage", str(target / "storage"), "--to-data-dir",
+                str(target), "--quiet", data_dir=source)
+    assert "every digest verified" in again.output
