@@ -34,9 +34,11 @@ def item_summary(repo: Repository, row: dict) -> dict:
     }
 
 
-def facet_label(repo: Repository, field: str, value: str, lang: str = "vi") -> str:
+def facet_label(field: str, value: str, lang: str = "vi",
+                collections: dict[str, dict] | None = None) -> str:
+    """How a facet value reads to a person (``collections``: the catalogue's names)."""
     if field == "collection":
-        found = repo.catalogue.get_collection(value, access.visible_levels())
+        found = (collections or {}).get(value)
         return (found["name_en"] if lang == "en" and found["name_en"] else
                 found["name_vi"]) if found else value
     if field in ("type", "category"):
@@ -55,15 +57,17 @@ def search_items(repo: Repository, query: Query, user: object | None = None,
                  lang: str = "vi") -> dict:
     query.visible = access.visible_levels(user)
     results = repo.search.search(query)
+    rows = repo.catalogue.get_items([hit.id for hit in results.hits])
     items = []
     for hit in results.hits:
-        row = repo.catalogue.get_item(hit.id)
+        row = rows.get(hit.id)
         if row is None or not access.can_view(row["access"], user):
             continue  # the index lags the catalogue: never show what is not visible now
         items.append(item_summary(repo, row) | {"score": round(hit.score, 4)})
+    names = repo.catalogue.collection_names()
     facets = {
         field: [{"value": value, "count": count,
-                 "label": facet_label(repo, field, value, lang),
+                 "label": facet_label(field, value, lang, names),
                  "selected": value in query.filters.get(field, [])}
                 for value, count in results.facets.get(field, [])]
         for field in FACETS}

@@ -130,6 +130,17 @@ class Catalogue:
             row = conn.execute(sa.select(items).where(items.c.id == item_id)).mappings().first()
         return dict(row) if row else None
 
+    def get_items(self, item_ids: list[str]) -> dict[str, dict]:
+        """Several items in one query, by id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(items).where(items.c.id.in_(item_ids))).mappings()
+            return {r["id"]: dict(r) for r in rows}
+
+    def collection_names(self) -> dict[str, dict]:
+        """Every collection's names, without counting its items."""
+        with self.engine.connect() as conn:
+            return {r["id"]: dict(r) for r in conn.execute(sa.select(collections)).mappings()}
+
     def list_items(self, visible: Collection[str], *, collection_id: str | None = None,
                    limit: int = 20, offset: int = 0) -> tuple[int, list[dict]]:
         """Visible items, newest first, and how many there are in all."""

@@ -10,6 +10,7 @@ that a reader can widen a selection (multi-select faceting).
 from __future__ import annotations
 
 import itertools
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -39,14 +40,17 @@ CREATE TABLE IF NOT EXISTS docs (
     date_start INTEGER, created TEXT, title_sort TEXT);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     {", ".join(TEXT_FIELDS)}, tokenize = 'unicode61 remove_diacritics 0');
-CREATE TABLE IF NOT EXISTS facets (rowid INTEGER NOT NULL, field TEXT NOT NULL,
-    value TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS facets_by_value ON facets (field, value, rowid);
-CREATE INDEX IF NOT EXISTS facets_by_row ON facets (rowid);
+CREATE TABLE IF NOT EXISTS facets (doc INTEGER NOT NULL, field TEXT NOT NULL,
+    value TEXT NOT NULL, PRIMARY KEY (doc, field, value)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS facets_by_value ON facets (field, value, doc);
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS term_deletes (variant TEXT NOT NULL, term TEXT NOT NULL,
     PRIMARY KEY (variant, term)) WITHOUT ROWID;
+PRAGMA user_version = 2;
 """
+#: Bumped when the tables change; an older index is dropped (``sen rebuild search``).
+SCHEMA_VERSION = 2
+log = logging.getLogger(__name__)
 
 
 def _quote(word: str) -> str:
@@ -59,7 +63,15 @@ class SqliteSearch(SearchIndex):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._conn() as conn:
+        conn = self._conn()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'docs'").fetchone()
+        if tables[0] and version != SCHEMA_VERSION:
+            log.warning("the search index in %s was built by another version of Sen and is "
+                        "dropped: run `sen rebuild search`", self.path)
+            for table in ("docs", "fts", "facets", "terms", "term_deletes"):
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+        with conn:
             conn.executescript(SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
@@ -68,6 +80,7 @@ class SqliteSearch(SearchIndex):
             conn = sqlite3.connect(self.path, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA temp_store=MEMORY")
             self._local.conn = conn
         return conn
 
@@ -93,7 +106,7 @@ class SqliteSearch(SearchIndex):
                 folded = [" ".join(search_words(doc.text.get(f, ""))) for f in TEXT_FIELDS]
                 conn.execute(f"INSERT INTO fts (rowid, {', '.join(TEXT_FIELDS)}) VALUES "
                              f"(?, {', '.join('?' * len(TEXT_FIELDS))})", (rowid, *folded))
-                conn.executemany("INSERT INTO facets (rowid, field, value) VALUES (?, ?, ?)",
+                conn.executemany("INSERT INTO facets (doc, field, value) VALUES (?, ?, ?)",
                                  [(rowid, f, v) for f, values in doc.facets.items()
                                   for v in set(values)])
                 known.update(w for text in folded for w in text.split())
@@ -117,7 +130,7 @@ class SqliteSearch(SearchIndex):
         row = conn.execute("SELECT rowid FROM docs WHERE id = ?", (doc_id,)).fetchone()
         if row:
             conn.execute("DELETE FROM fts WHERE rowid = ?", row)
-            conn.execute("DELETE FROM facets WHERE rowid = ?", row)
+            conn.execute("DELETE FROM facets WHERE doc = ?", row)
             conn.execute("DELETE FROM docs WHERE rowid = ?", row)
 
     def delete(self, doc_id: str) -> None:
@@ -171,17 +184,13 @@ class SqliteSearch(SearchIndex):
             expression = f"({expression}) NOT ({' OR '.join(negative)})"
         return expression
 
-    def _where(self, query: Query, expression: str | None, skip_facet: str | None = None
-               ) -> tuple[str, list]:
-        sql = [f"d.access IN ({', '.join('?' * len(query.visible))})"]
-        params: list = sorted(query.visible)
-        if expression is not None:
-            sql.append("d.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
-            params.append(expression)
+    def _filters(self, query: Query, skip: str | None = None) -> tuple[str, list]:
+        """SQL conditions on ``b.rowid`` for the facet filters (but ``skip``'s)."""
+        sql, params = ["1"], []
         for name, values in sorted(query.filters.items()):
-            if name == skip_facet or not values or name not in FACETS:
+            if name == skip or not values or name not in FACETS:
                 continue
-            sql.append("d.rowid IN (SELECT rowid FROM facets WHERE field = ? AND value IN "
+            sql.append("b.rowid IN (SELECT doc FROM facets WHERE field = ? AND value IN "
                        f"({', '.join('?' * len(values))}))")
             params += [name, *values]
         return " AND ".join(sql), params
@@ -199,32 +208,48 @@ class SqliteSearch(SearchIndex):
         return results
 
     def _run(self, query: Query, expression: str | None) -> Results:
+        # The visible documents that match the text are found once, into a temporary
+        # table; counting, facets and ranking all start from it.
         conn = self._conn()
-        where, params = self._where(query, expression)
-        total = conn.execute(f"SELECT count(*) FROM docs d WHERE {where}", params).fetchone()[0]
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS base (rowid INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.base")
+        visible = sorted(query.visible)
+        access = f"access IN ({', '.join('?' * len(visible))})"
+        if expression is None:
+            conn.execute(f"INSERT INTO temp.base SELECT rowid FROM docs WHERE {access}", visible)
+        else:
+            conn.execute(f"INSERT INTO temp.base SELECT d.rowid FROM fts JOIN docs d ON "
+                         f"d.rowid = fts.rowid WHERE fts MATCH ? AND d.{access}",
+                         [expression, *visible])
+        where, params = self._filters(query)
+        total = conn.execute(f"SELECT count(*) FROM temp.base b WHERE {where}",
+                             params).fetchone()[0]
         page = max(1, query.page)
         offset = (page - 1) * query.page_size
         sort = query.sort if query.sort != "relevance" or expression else "newest"
         if sort == "relevance":
             weights = ", ".join(str(WEIGHTS[f]) for f in TEXT_FIELDS)
             sql = (f"SELECT d.id, bm25(fts, {weights}) AS score, "
-                   "d.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?) AS in_title "
-                   f"FROM docs d JOIN fts ON fts.rowid = d.rowid WHERE {where} AND fts MATCH ? "
+                   "fts.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?) AS in_title "
+                   "FROM fts JOIN temp.base b ON b.rowid = fts.rowid "
+                   f"JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? AND {where} "
                    "ORDER BY in_title DESC, score, d.id LIMIT ? OFFSET ?")
-            rows = conn.execute(sql, [f"{{title}} : ({expression})", *params, expression,
+            rows = conn.execute(sql, [f"{{title}} : ({expression})", expression, *params,
                                       query.page_size, offset]).fetchall()
             hits = [Hit(id=r[0], score=-r[1], title_match=bool(r[2])) for r in rows]
         else:
             order = {"newest": "d.created DESC", "date": "d.date_start IS NULL, d.date_start",
                      "-date": "d.date_start IS NULL, d.date_start DESC",
                      "title": "d.title_sort"}.get(sort, "d.created DESC")
-            rows = conn.execute(f"SELECT d.id FROM docs d WHERE {where} ORDER BY {order}, d.id "
-                                "LIMIT ? OFFSET ?", [*params, query.page_size, offset]).fetchall()
+            rows = conn.execute(f"SELECT d.id FROM temp.base b JOIN docs d ON d.rowid = b.rowid "
+                                f"WHERE {where} ORDER BY {order}, d.id LIMIT ? OFFSET ?",
+                                [*params, query.page_size, offset]).fetchall()
             hits = [Hit(id=r[0], score=0.0) for r in rows]
-        return Results(total=total, hits=hits, facets=self._facets(query, expression),
-                       page=page, page_size=query.page_size)
+        return Results(total=total, hits=hits, facets=self._facets(query), page=page,
+                       page_size=query.page_size)
 
-    def _facets(self, query: Query, expression: str | None) -> dict[str, list[tuple[str, int]]]:
+    def _facets(self, query: Query) -> dict[str, list[tuple[str, int]]]:
+        """Counts per facet value; a facet's own filter is left out of its counts."""
         conn = self._conn()
         counts: dict[str, list[tuple[str, int]]] = {}
         filtered = [f for f in FACETS if query.filters.get(f)]
@@ -232,12 +257,11 @@ class SqliteSearch(SearchIndex):
         for skip, fields in groups:
             if not fields:
                 continue
-            where, params = self._where(query, expression, skip_facet=skip)
+            where, params = self._filters(query, skip)
             rows = conn.execute(
-                f"SELECT f.field, f.value, count(*) FROM facets f WHERE f.field IN "
-                f"({', '.join('?' * len(fields))}) AND f.rowid IN "
-                f"(SELECT d.rowid FROM docs d WHERE {where}) GROUP BY f.field, f.value",
-                [*fields, *params]).fetchall()
+                "SELECT f.field, f.value, count(*) FROM temp.base b JOIN facets f "
+                f"ON f.doc = b.rowid WHERE f.field IN ({', '.join('?' * len(fields))}) "
+                f"AND {where} GROUP BY f.field, f.value", [*fields, *params]).fetchall()
             for field, value, n in rows:
                 counts.setdefault(field, []).append((value, n))
         for field in counts:
