@@ -41,8 +41,12 @@ browser-deps:
 lint: install
 	$(BIN)/ruff check repository iiif_server ingest opendata tests
 
+# The real servers (PostgreSQL, Redis, S3, Solr) are started by services/up and stopped
+# afterwards, whatever the tests' outcome.
 test: install browser-deps lint
-	$(BIN)/pytest -m '' -p no:cacheprovider
+	services/up || { services/down; exit 1; }
+	eval "$$(services/env)"; $(BIN)/pytest -m '' -p no:cacheprovider; rc=$$?; \
+	  services/down; exit $$rc
 
 test-fast: install
 	$(BIN)/pytest
