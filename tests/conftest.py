@@ -106,16 +106,33 @@ def library(tmp_path_factory):
     r.close()
 
 
-def ocfl_problems(root: Path) -> list:
+def ocfl_problems(root: Path | str) -> list:
     """Errors ocfl-py's validator finds in a storage root and every object in it.
 
     ``StorageRoot.validate`` of ocfl-py 2.1 returns True even when objects are
-    invalid, so the object counts are checked too. Warnings are not errors.
+    invalid, so the object counts are checked too. Warnings are not errors. An
+    ``s3://bucket/prefix`` root is read as ocfl-py reads one, through s3fs, from the
+    server that ``services/up s3`` started (the SEN_TEST_S3_* variables).
     """
+    import fsspec.config
     import ocfl
 
-    store = ocfl.StorageRoot(root=str(root))
-    ok = store.validate(log_warnings=False, log_errors=False)
+    saved = fsspec.config.conf.get("s3")
+    if str(root).startswith("s3://"):
+        # fsspec applies this to every S3FileSystem ocfl-py creates; a fresh instance
+        # each time, so no listing cached by an earlier validation is reused.
+        fsspec.config.conf["s3"] = {
+            "endpoint_url": os.environ["SEN_TEST_S3_ENDPOINT"],
+            "key": os.environ["SEN_TEST_S3_ACCESS_KEY"],
+            "secret": os.environ["SEN_TEST_S3_SECRET_KEY"], "skip_instance_cache": True}
+    try:
+        store = ocfl.StorageRoot(root=str(root))
+        ok = store.validate(log_warnings=False, log_errors=False)
+    finally:
+        if saved is None:
+            fsspec.config.conf.pop("s3", None)
+        else:
+            fsspec.config.conf["s3"] = saved
     problems = [] if ok else ["storage root is invalid"]
     if store.good_objects != store.num_objects:
         problems += [message for _path, message in store.errors]
