@@ -1,8 +1,14 @@
 # Shared by the service scripts: where things go, and small helpers.
 ALL_SERVICES=(postgres redis s3 solr)
 SERVICES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export SEN_SERVICES_HOME="${SEN_SERVICES_HOME:-$(cd "$SERVICES_DIR/.." && pwd)/.services}"
+# Runtime state goes under /tmp by default, not in the checkout: servers that refuse to
+# run as root (PostgreSQL) run as their own user, which must be able to reach it, and a
+# checkout may sit in a private folder (mktemp -d makes one). One folder per checkout.
+_checkout="$(cd "$SERVICES_DIR/.." && pwd)"
+export SEN_SERVICES_HOME="${SEN_SERVICES_HOME:-${TMPDIR:-/tmp}/sen-services-$(printf %s "$_checkout" | md5sum | cut -c1-10)}"
 export SEN_SERVICES_CACHE="${SEN_SERVICES_CACHE:-$HOME/.cache/sen-services}"
+mkdir -p "$SEN_SERVICES_HOME"
+chmod 755 "$SEN_SERVICES_HOME"
 mkdir -p "$SEN_SERVICES_HOME/logs" "$SEN_SERVICES_HOME/env" "$SEN_SERVICES_HOME/run" "$SEN_SERVICES_CACHE"
 
 # wait_for "what" seconds command...: retry the command until it succeeds.

@@ -20,6 +20,9 @@ from repository.text import search_words
 FACETS = ("collection", "type", "place", "language", "decade", "category")
 #: Text fields, from the most to the least telling for ranking.
 TEXT_FIELDS = ("title", "people", "subjects", "description", "fulltext", "identifiers")
+#: How much a match in each text field counts, the same on every backend.
+WEIGHTS = {"title": 10.0, "people": 4.0, "subjects": 4.0, "description": 2.0, "fulltext": 1.0,
+           "identifiers": 6.0}
 SORTS = ("relevance", "newest", "date", "-date", "title")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from repository.search import (
     FACETS,
     TEXT_FIELDS,
+    WEIGHTS,
     Clause,
     Hit,
     Query,
@@ -30,8 +31,6 @@ from repository.search import (
 from repository.search.fuzzy import deletes, distance, max_edits
 from repository.text import fold, search_words
 
-WEIGHTS = {"title": 10.0, "people": 4.0, "subjects": 4.0, "description": 2.0, "fulltext": 1.0,
-           "identifiers": 6.0}
 MAX_EXPANSIONS = 20
 
 SCHEMA = f"""
