@@ -22,7 +22,7 @@ from ingest import worker
 from ingest.images import inspect, verify_decodes
 from ingest.mapping import Row, check_header, map_row
 from ingest.sources import Source, open_source
-from ingest.worker import INGEST_ITEM
+from ingest.worker import INCOMING, INGEST_ITEM
 from repository import alto
 from repository.errors import IngestError, Problem
 from repository.ocfl import sha512_file
@@ -31,8 +31,6 @@ from repository.record import canonical_json
 from repository.repo import Repository
 
 Progress = Callable[[int, int, str], None]
-#: Where ``sen ingest`` puts input files for workers on other machines.
-INCOMING = "incoming"
 
 
 @dataclass
@@ -174,10 +172,7 @@ def run(repo: Repository, planned: Plan, progress: Progress | None = None,
         summary.pages += row["pages"]
         summary.items.append({"id": row["item_id"], "status": row["status"],
                               "version": row["version"]})
-    if not local_inputs:
-        repo.storage.delete_prefix(f"{INCOMING}/{group}")
     summary.seconds = time.monotonic() - started
-    repo.catalogue.finish_job(job, "failed" if summary.failed else "done", summary.as_dict())
     return summary
 
 

@@ -25,6 +25,8 @@ from repository.repo import Repository
 
 logger = logging.getLogger(__name__)
 INGEST_ITEM = "ingest-item"
+#: Where ``sen ingest`` puts input files for workers on other machines.
+INCOMING = "incoming"
 
 
 def store_item(repo: Repository, record: dict, files: dict[str, Path], digests: dict[str, str],
@@ -105,9 +107,30 @@ def handle(repo: Repository, task: Task) -> bool:
             repo.catalogue.record_job_item(task.payload["job"],
                                            task.payload["record"]["identifier"], "failed",
                                            error=error)
+            _finish_job_if_done(repo, task)
         return False
     repo.queue.done(task)
+    if task.kind == INGEST_ITEM:
+        _finish_job_if_done(repo, task)
     return True
+
+
+def _finish_job_if_done(repo: Repository, task: Task) -> None:
+    """The worker that ends a job's last task closes the job and removes its inputs.
+
+    Two workers ending the last two tasks at once both do it; both steps are
+    idempotent.
+    """
+    if repo.queue.pending(task.group) > 0:
+        return
+    job = task.payload["job"]
+    outcomes = repo.catalogue.job_items(job)
+    summary = {status: sum(1 for o in outcomes if o["status"] == status)
+               for status in ("created", "updated", "unchanged", "failed")}
+    summary["pages"] = sum(o["pages"] for o in outcomes)
+    repo.catalogue.finish_job(job, "failed" if summary["failed"] else "done", summary)
+    if any("key" in ref for ref in task.payload["files"].values()):
+        repo.storage.delete_prefix(f"{INCOMING}/{task.group}")
 
 
 def work(repo: Repository, *, until_group: str | None = None, idle_exit: bool = False,

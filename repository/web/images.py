@@ -12,6 +12,7 @@ from iiif_server.resolver import ImageSource
 from repository import access, links
 from repository.errors import NotFound
 from repository.repo import Repository
+from repository.storage.cache import FileCache
 
 
 def resolver(repo: Repository):
@@ -25,11 +26,15 @@ def resolver(repo: Repository):
         if not 1 <= page <= len(pages):
             raise NotFound(f"no image {identifier!r}")
         key = pages[page - 1]["pyramid"]
-        path = repo.storage.local_path(key)
-        if path is None:
-            raise NotFound(f"pyramid of {identifier!r} is missing; run `sen rebuild derivatives`")
-        return ImageSource(path=path, etag=repo.storage.stat(key).etag)
+        try:
+            etag = repo.storage.stat(key).etag
+        except NotFound:
+            raise NotFound(f"the pyramid of {identifier!r} is missing; run "
+                           "`sen rebuild derivatives`") from None
+        return ImageSource(path=cache.path(key, etag), etag=etag)
 
+    cache = FileCache(repo.storage, repo.settings.data_dir / "cache" / "pyramids",
+                      repo.settings.image_cache_mb * 1024 * 1024)
     return resolve
 
 
