@@ -143,7 +143,9 @@ def test_search_down_readers_still_open_items_and_ingest_catches_up(scale, tmp_p
 
 
 def test_s3_going_away_mid_ingest_is_retried_and_completes(scale, tmp_path, monkeypatch):
+    # Retries every second, for long enough to outlast a restart on a loaded machine.
     monkeypatch.setattr("repository.queue.redis.retry_delay", lambda attempts: 1.0)
+    monkeypatch.setattr("repository.queue.redis.MAX_ATTEMPTS", 60)
     source = write_sample(tmp_path / "sample").parent
     summary = pipeline.run(scale, pipeline.plan(scale, source), wait=False)
     services = ROOT / "services"
