@@ -165,3 +165,25 @@ def test_s3_going_away_mid_ingest_is_retried_and_completes(scale, tmp_path, monk
     assert len(outcomes) == 7 and {o["status"] for o in outcomes} == {"created"}
     root = f"s3://{scale.settings.storage_url[5:]}/ocfl"
     assert ocfl_problems(root) == []
+
+
+def test_migrate_embedded_to_servers_and_back(library, scale, tmp_path):
+    from repository.migrate import migrate
+
+    report = migrate(library, scale)
+    assert report.objects == len(library.catalogue.item_ids()) and not report.problems
+    assert ocfl_problems(f"s3://{scale.settings.storage_url[5:]}/ocfl") == []
+    assert scale.catalogue.item_ids() == library.catalogue.item_ids()
+    for text in ("sa dec", "journal", "dong thap"):
+        assert {h.id for h in scale.search.search(Query(text=text)).hits} == \
+            {h.id for h in library.search.search(Query(text=text)).hits}, text
+    back = Repository(load_settings(env={}, data_dir=tmp_path / "back",
+                                    base_url="http://sen.test"))
+    try:
+        migrate(scale, back)
+        assert ocfl_problems(tmp_path / "back" / "storage" / "ocfl") == []
+        for item_id in library.catalogue.item_ids():
+            assert back.manifest(item_id) == library.manifest(item_id)
+            assert back.ocfl.inventory(item_id) == library.ocfl.inventory(item_id)
+    finally:
+        back.close()
