@@ -14,6 +14,7 @@ in turn when one cannot be reached; the last one that answered is tried first ne
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable
@@ -39,6 +40,9 @@ from repository.search.fuzzy import max_edits
 from repository.text import fold
 
 BATCH = 500
+# pysolr logs a whole traceback for every node that does not answer; Sen reports the
+# failure itself (SearchUnavailable names every URL and why), once.
+logging.getLogger("pysolr").setLevel(logging.CRITICAL)
 SORTS = {"newest": "created desc, id asc", "date": "date_start asc, id asc",
          "-date": "date_start desc, id asc", "title": "title_sort asc, id asc"}
 #: Title matches first (the same query on the title alone), then relevance.
