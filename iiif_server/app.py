@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -56,9 +57,13 @@ class ImageServer:
         self.limits = limits
         self.cache_seconds = cache_seconds
         self.pyramids = Pyramids()
+        self.tiles = KnownTiles(self)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
                  ) -> Iterable[bytes]:
+        answered = self.tiles.answer(environ, start_response)
+        if answered is not None:
+            return answered
         request = Request(environ)
         try:
             response = self.dispatch(request)
@@ -107,7 +112,7 @@ class ImageServer:
 
     def information(self, request: Request, identifier: str) -> Response:
         source = self._resolve(identifier)
-        pyramid = self.pyramids.describe(source.path, source.etag)
+        pyramid = self.pyramids.describe(source)
         limits = self.limits_for(source)
         service_id = self.service_id(request, identifier)
         media_type = _json_media_type(request)
@@ -125,7 +130,7 @@ class ImageServer:
               rotation: str, quality_format: str) -> Response:
         wanted = parse_image_request(region, size, rotation, quality_format)
         source = self._resolve(identifier)
-        pyramid = self.pyramids.describe(source.path, source.etag)
+        pyramid = self.pyramids.describe(source)
         limits = self.limits_for(source)
         resolved = plan(wanted, pyramid.width, pyramid.height, limits)
         canonical = f"{self.service_id(request, identifier)}/{resolved.canonical}"
@@ -135,7 +140,14 @@ class ImageServer:
         etag = _etag(source.etag, resolved.canonical, limits, processor.RENDERING_VERSION)
         if self._not_modified(request, response, etag):
             return response
-        response.set_data(processor.render(self.pyramids, pyramid, resolved))
+        position = processor.tile_position(pyramid, resolved)
+        if position is not None and position.stored_as_is(pyramid, resolved):
+            self.tiles.remember(request, identifier, source, limits, position, etag,
+                                response.headers["Link"])
+        data = processor.stored_tile(pyramid, source.reader(), resolved)
+        if data is None:
+            data = processor.render(self.pyramids, source, pyramid, resolved)
+        response.set_data(data)
         return response
 
     def limits_for(self, source: ImageSource) -> Limits:
@@ -171,8 +183,64 @@ class ImageServer:
 def _path_info(request: Request) -> str:
     """The decoded path below the mount point, exactly: ``request.path`` would
     drop leading slashes, turning the identifier "/x" (sent as %2Fx) into "x"."""
-    raw = request.environ.get("PATH_INFO", "")
+    return _decoded_path(request.environ)
+
+
+def _decoded_path(environ: WSGIEnvironment) -> str:
+    raw = environ.get("PATH_INFO", "")
     return raw.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+class KnownTiles:
+    """The hot path: stored tiles already asked for once, answered without a framework.
+
+    Viewers ask for the same tiles again and again (every reader of a page, every
+    zoom back). The first time, the full pipeline plans the request; if the answer
+    is a stored tile sent as is, where it lies and its ETag and headers are kept,
+    keyed by the URL. Later requests for that URL resolve the identifier again
+    (access, and whether the pyramid changed) and, when nothing changed, send the
+    tile's bytes straight from the file: no parsing, planning or decoding.
+    """
+
+    def __init__(self, server: ImageServer, size: int = 50_000):
+        self.server = server
+        self.size = size
+        self.known: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+
+    def remember(self, request: Request, identifier: str, source: ImageSource, limits: Limits,
+                 position, etag: str, link: str) -> None:
+        key = (request.root_url, _decoded_path(request.environ))
+        self.known[key] = (identifier, source.etag, limits, position, etag, [
+            ("Content-Type", "image/jpeg"), ("ETag", f'"{etag}"'),
+            ("Cache-Control", f"public, max-age={self.server.cache_seconds}"), ("Link", link),
+            ("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "ETag, Link")])
+        if len(self.known) > self.size:
+            self.known.popitem(last=False)
+
+    def answer(self, environ: WSGIEnvironment, start_response: StartResponse):
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD"):
+            return None
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        root = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}/"
+        entry = self.known.get((root, _decoded_path(environ)))
+        if entry is None:
+            return None
+        identifier, source_etag, limits, position, etag, headers = entry
+        try:
+            source = self.server.resolver(identifier)
+        except Exception:
+            return None  # the full pipeline answers with the right error
+        if source.etag != source_etag or self.server.limits_for(source) != limits:
+            return None
+        pyramid = self.server.pyramids.describe(source)
+        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            start_response("304 Not Modified", headers[1:])
+            return []
+        data = pyramid.tiff[position.index].tile_jpeg(source.reader(), position.col,
+                                                      position.row)
+        start_response("200 OK", [*headers, ("Content-Length", str(len(data)))])
+        return [] if method == "HEAD" else [data]
 
 
 def _json_media_type(request: Request) -> str:

@@ -10,15 +10,18 @@ reads tiled TIFFs lazily).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pyvips
 
 from .pyramid import Pyramid, Pyramids
 from .request import Plan
+from .resolver import ImageSource, Reader
+from .tiff import JPEG
 
 #: Part of every image ETag: raise it when a change here alters the bytes of
 #: an answer, so that caches do not keep revalidating the old ones.
-RENDERING_VERSION = 1
+RENDERING_VERSION = 2
 #: Lossy encoders' quality: the pyramid itself is JPEG at 85, so more would
 #: only grow the files.
 JPEG_QUALITY = 85
@@ -45,10 +48,68 @@ def choose_level(pyramid: Pyramid, plan: Plan) -> int:
     return 0
 
 
-def render(pyramids: Pyramids, pyramid: Pyramid, plan: Plan) -> bytes:
-    """The encoded image the plan describes."""
+@dataclass(frozen=True)
+class TilePosition:
+    """Where an aligned tile request lies in the pyramid."""
+
+    index: int  # the level
+    col: int
+    row: int
+    width: int  # of the tile's pixels inside the image, at that level
+    height: int
+
+    def stored_as_is(self, pyramid: Pyramid, plan: Plan) -> bool:
+        """True when the answer is the stored tile itself (an inside tile at its own size)."""
+        level = pyramid.tiff[self.index]
+        return (plan.width, plan.height) == (self.width, self.height) == (
+            level.tile_width, level.tile_height)
+
+
+def tile_position(pyramid: Pyramid, plan: Plan) -> TilePosition | None:
+    """The stored tile a request asks for, if it asks for exactly one, unrotated, as JPEG."""
+    request = plan.request
+    if (request.format != "jpg" or request.quality not in ("default", "color")
+            or request.rotation.degrees or request.rotation.mirror):
+        return None
     index = choose_level(pyramid, plan)
-    image = _crop(pyramids.open_level(pyramid, index), pyramid, index, plan)
+    level = pyramid.tiff[index]
+    if level.compression != JPEG or level.tile_width != level.tile_height:
+        return None
+    span = level.tile_width * pyramid.levels[index].scale_factor
+    box = plan.box
+    if box.x % span or box.y % span or (box.width, box.height) != (
+            min(span, pyramid.width - box.x), min(span, pyramid.height - box.y)):
+        return None
+    col, row = box.x // span, box.y // span
+    width = min(level.tile_width, level.width - col * level.tile_width)
+    height = min(level.tile_height, level.height - row * level.tile_height)
+    if width <= 0 or height <= 0 or abs(plan.width - width) > 1 or abs(plan.height - height) > 1:
+        return None
+    return TilePosition(index, col, row, width, height)
+
+
+def stored_tile(pyramid: Pyramid, read: Reader, plan: Plan) -> bytes | None:
+    """A tile a viewer asked for, straight from the pyramid, or None if it is not one.
+
+    An aligned tile inside the image is sent as stored: its JPEG bytes, with its
+    level's tables spliced in front, no pixel decoded. A tile at the right or
+    bottom edge (stored padded to full size) is decoded alone, cut to the image
+    and encoded; anything else goes through :func:`render`.
+    """
+    position = tile_position(pyramid, plan)
+    if position is None:
+        return None
+    data = pyramid.tiff[position.index].tile_jpeg(read, position.col, position.row)
+    if position.stored_as_is(pyramid, plan):
+        return data
+    image = pyvips.Image.new_from_buffer(data, "").crop(0, 0, position.width, position.height)
+    return _encode(_scale(image, plan.width, plan.height), "jpg", bitonal=False)
+
+
+def render(pyramids: Pyramids, source: ImageSource, pyramid: Pyramid, plan: Plan) -> bytes:
+    """The encoded image the plan describes, decoded from the nearest level."""
+    index = choose_level(pyramid, plan)
+    image = _crop(pyramids.open_level(source, index), pyramid, index, plan)
     image = _scale(image, plan.width, plan.height)
     request = plan.request
     if request.rotation.mirror:

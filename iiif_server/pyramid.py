@@ -3,20 +3,23 @@
 ``ingest.images.build_pyramid`` writes the full image as TIFF page 0 and each
 following page at half the size of the one before (libvips averages 2 × 2
 blocks, so page ``n`` holds the full image scaled by exactly ``1 / 2**n``,
-its size rounded down). The geometry of every level is read once per
-(path, etag) and kept in a small LRU, so that repeated info.json and tile
-requests do not reopen the file to learn its size.
+its size rounded down). The geometry of every level, and where each stored
+tile lies, is read once per (file, etag) from the TIFF directories alone —
+with a few ranged reads, so a pyramid in S3 is never downloaded to be
+described — and kept in a small LRU.
 """
 
 from __future__ import annotations
 
+import struct
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from threading import Lock
 
 import pyvips
 
-from repository.errors import NotFound
+from .resolver import ImageSource
+from .tiff import TiffError, TiffLevel, read_levels
 
 #: Tile size of the stored pyramids (``build_pyramid``'s default), published
 #: in info.json so that viewers ask for tiles that match the stored ones.
@@ -24,7 +27,7 @@ TILE_SIZE = 256
 
 
 class UnreadableImage(Exception):
-    """The pyramid exists but libvips cannot read it: a server-side problem (500)."""
+    """The pyramid exists but cannot be read: a server-side problem (500)."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,8 @@ class Level:
 
 @dataclass(frozen=True)
 class Pyramid:
-    path: Path
     levels: tuple[Level, ...]  # largest first; levels[0] is the full image
+    tiff: tuple[TiffLevel, ...]  # where the stored tiles of each level are
 
     @property
     def width(self) -> int:
@@ -49,34 +52,46 @@ class Pyramid:
 
 
 class Pyramids:
-    """Describe pyramids (cached per path and etag) and open their levels."""
+    """Describe pyramids (cached per file and etag) and open their levels."""
 
     def __init__(self, cache_size: int = 512):
-        self.describe = lru_cache(maxsize=cache_size)(self._describe)
+        self.cache_size = cache_size
+        self._described: OrderedDict[tuple[str, str], Pyramid] = OrderedDict()
+        self._opened: set[tuple[str, str]] = set()
+        self._lock = Lock()
 
-    @staticmethod
-    def _describe(path: Path, etag: str) -> Pyramid:
-        # revalidate=True makes libvips re-read the file instead of answering from
-        # its operation cache, which is keyed by file name only: without it a
-        # pyramid rebuilt in place would keep being served from the old file. It
-        # also refreshes that cache, so open_level() below sees the new file.
-        # ``etag`` is part of the lru_cache key; that is its only use here.
+    def describe(self, source: ImageSource) -> Pyramid:
+        key = (source.name, source.etag)
+        with self._lock:
+            found = self._described.get(key)
+            if found is not None:
+                self._described.move_to_end(key)
+                return found
         try:
-            first = pyvips.Image.new_from_file(str(path), page=0, revalidate=True)
-            pages = first.get("n-pages") if first.get_typeof("n-pages") else 1
-            levels = [Level(1, first.width, first.height)]
-            for page in range(1, pages):
-                image = pyvips.Image.new_from_file(str(path), page=page, revalidate=True)
-                levels.append(Level(2**page, image.width, image.height))
+            tiff = tuple(read_levels(source.reader()))
+        except (TiffError, OSError, IndexError, ValueError, struct.error) as exc:
+            raise UnreadableImage(f"{source.name}: {exc}") from None
+        levels = tuple(Level(2 ** n, t.width, t.height) for n, t in enumerate(tiff))
+        pyramid = Pyramid(levels, tiff)
+        with self._lock:
+            self._described[key] = pyramid
+            while len(self._described) > self.cache_size:
+                self._described.popitem(last=False)
+        return pyramid
+
+    def open_level(self, source: ImageSource, index: int) -> pyvips.Image:
+        path = source.file()
+        # libvips caches opened files by name only: the first time this process
+        # opens a (file, etag), make it re-read the file, so that a pyramid rebuilt
+        # in place is not served from the old one.
+        key = (source.name, source.etag)
+        with self._lock:
+            fresh = key not in self._opened
+            if fresh:
+                if len(self._opened) > 10_000:
+                    self._opened.clear()
+                self._opened.add(key)
+        try:
+            return pyvips.Image.new_from_file(str(path), page=index, revalidate=fresh)
         except pyvips.Error as exc:
-            if not path.is_file():
-                raise NotFound("image file missing") from None
             raise UnreadableImage(f"{path}: {str(exc).strip().splitlines()[0]}") from None
-        return Pyramid(path, tuple(levels))
-
-    @staticmethod
-    def open_level(pyramid: Pyramid, index: int) -> pyvips.Image:
-        try:
-            return pyvips.Image.new_from_file(str(pyramid.path), page=index)
-        except pyvips.Error as exc:
-            raise UnreadableImage(f"{pyramid.path}: {str(exc).strip().splitlines()[0]}") from None

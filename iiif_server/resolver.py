@@ -3,28 +3,93 @@
 The resolver is where the image server meets the rest of Sen: the web app
 passes one that looks the identifier up in storage and asks the access policy,
 raising ``NotFound`` or ``Forbidden``. ``DirectoryResolver`` is the stand-alone
-one: a folder of ``<identifier>.tif`` pyramids.
+one: a folder of ``<identifier>.tif`` pyramids; ``StorageResolver`` reads
+``<identifier>.tif`` objects from any Sen storage (S3) with ranged reads.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import stat
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Lock
 
 from repository.errors import NotFound
 
 MAX_IDENTIFIER_LENGTH = 200
 
+#: Reads ``length`` bytes at ``offset`` of the pyramid.
+Reader = Callable[[int, int], bytes]
+
 
 @dataclass(frozen=True)
 class ImageSource:
-    path: Path  # the pyramidal TIFF
+    """One pyramid: how to read ranges of it, and how to get it as a local file.
+
+    Stored tiles are sent from ranged reads alone; a request that must decode
+    pixels (an unaligned region, a rotation) needs a local file, which ``fetch``
+    makes on demand for remote storage (a bounded cache).
+    """
+
+    name: str  # the file or the storage key: with the etag, what caches are keyed by
     etag: str  # changes whenever the pyramid changes (e.g. the storage etag)
+    path: Path | None = None  # the pyramidal TIFF on this machine, if it is here
+    read: Reader | None = None  # ranged reads, when it is elsewhere
+    fetch: Callable[[], Path] | None = None  # a local copy, made on demand
     #: Per-image limits (restricted sizes); None means the server's default.
     #: They can only lower the server's limits, never raise them.
     max_width: int | None = None
     max_area: int | None = None
+
+    def reader(self) -> Reader:
+        if self.read is not None:
+            return self.read
+        return _file_reader(self.path, self.etag)
+
+    def file(self) -> Path:
+        if self.path is not None:
+            return self.path
+        if self.fetch is None:
+            raise NotFound("no local copy of the image can be made")
+        return self.fetch()
+
+
+class _Descriptors:
+    """Open files kept per worker (positioned reads need no seek and no lock)."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.open: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, path: Path, etag: str) -> int:
+        key = (str(path), etag)
+        with self.lock:
+            fd = self.open.get(key)
+            if fd is not None:
+                self.open.move_to_end(key)
+                return fd
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                raise NotFound("image file missing") from None
+            self.open[key] = fd
+            while len(self.open) > self.size:
+                _key, old = self.open.popitem(last=False)
+                os.close(old)
+            return fd
+
+
+_descriptors = _Descriptors()
+
+
+def _file_reader(path: Path, etag: str) -> Reader:
+    fd = _descriptors.get(path, etag)
+    return lambda offset, length: os.pread(fd, length, offset)
 
 
 #: Maps an identifier to its source; raises NotFound or Forbidden.
@@ -35,28 +100,49 @@ class DirectoryResolver:
     """Identifier ``X`` is the file ``root/X.tif``; nothing outside ``root`` is reachable."""
 
     def __init__(self, root: Path):
-        self.root = Path(root)
+        self.root = str(Path(root)) + os.sep
+
+    def __call__(self, identifier: str) -> ImageSource:
+        # Called for every tile: plain strings and one stat, no pathlib.
+        if not _safe(identifier):
+            raise NotFound("no such image")
+        name = f"{self.root}{identifier}.tif"
+        try:
+            info = os.stat(name)
+        except (OSError, ValueError):
+            raise NotFound("no such image") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise NotFound("no such image")
+        return ImageSource(name=name, path=Path(name),
+                           etag=f"{info.st_mtime_ns:x}-{info.st_size:x}")
+
+
+class StorageResolver:
+    """Identifier ``X`` is the object ``X.tif`` of a Sen storage (e.g. an S3 prefix)."""
+
+    def __init__(self, storage, cache):
+        self.storage = storage
+        self.cache = cache  # repository.storage.cache.FileCache
 
     def __call__(self, identifier: str) -> ImageSource:
         if not _safe(identifier):
             raise NotFound("no such image")
-        path = self.root / f"{identifier}.tif"
-        try:
-            stat = path.stat()
-        except (OSError, ValueError):
-            raise NotFound("no such image") from None
-        if not path.is_file():
-            raise NotFound("no such image")
-        return ImageSource(path, etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
+        return storage_source(self.storage, self.cache, f"{identifier}.tif")
+
+
+def storage_source(storage, cache, key: str) -> ImageSource:
+    """A pyramid in storage: read in place when local, else by ranges and a file cache."""
+    etag = storage.stat(key).etag  # NotFound if missing
+    local = storage.local_path(key)
+    if local is not None:
+        return ImageSource(name=key, path=local, etag=etag)
+    return ImageSource(name=key, etag=etag, read=lambda offset, length: storage.get_range(
+        key, offset, length), fetch=lambda: cache.path(key, etag))
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]|\.\.|^\.")
 
 
 def _safe(identifier: str) -> bool:
     """A single, plain file name: no separators, no dot-dot, no control characters."""
-    return (
-        0 < len(identifier) <= MAX_IDENTIFIER_LENGTH
-        and "/" not in identifier
-        and "\\" not in identifier
-        and ".." not in identifier
-        and not identifier.startswith(".")
-        and all(ord(c) >= 32 and ord(c) != 127 for c in identifier)
-    )
+    return 0 < len(identifier) <= MAX_IDENTIFIER_LENGTH and not _UNSAFE.search(identifier)

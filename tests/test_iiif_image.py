@@ -204,9 +204,9 @@ def test_small_requests_are_cut_from_a_small_level(app, root):
     opened = []
     original = app.pyramids.open_level
 
-    def recording(pyramid, index):
+    def recording(source, index):
         opened.append(index)
-        return original(pyramid, index)
+        return original(source, index)
 
     app.pyramids.open_level = recording
     try:
@@ -217,13 +217,14 @@ def test_small_requests_are_cut_from_a_small_level(app, root):
     finally:
         del app.pyramids.open_level
     # 4031 px wide: levels 4031, 2015, 1007, 503, 251. A 256-px thumbnail needs
-    # level 3 (503 px); a tile at scale factor 4 is level 2; full resolution is 0.
-    assert opened == [3, 2, 0]
+    # level 3 (503 px); a tile at scale factor 4 is the stored tile of level 2,
+    # sent without opening the level at all; 512 px at full resolution is level 0.
+    assert opened == [3, 0]
 
 
 def test_level_choice_never_reads_fewer_pixels_than_it_returns(app):
     source = app.resolver("tractor")
-    pyramid = app.pyramids.describe(source.path, source.etag)
+    pyramid = app.pyramids.describe(source)
     assert [level.scale_factor for level in pyramid.levels] == [1, 2, 4, 8, 16]
     for path, level in [("full/252,/0/default.jpg", 3),  # 251 px at level 4 is one short
                         ("full/251,/0/default.jpg", 4), ("full/max/0/default.jpg", 0),
@@ -382,7 +383,8 @@ def test_per_image_limits_and_resolver_errors(root):
             raise Forbidden("this page is not public")
         if identifier != "small":
             raise NotFound("no such page")
-        return ImageSource(root / "tractor.tif", etag="v1", max_width=1000, max_area=2_000_000)
+        return ImageSource(name="tractor", path=root / "tractor.tif", etag="v1", max_width=1000,
+                           max_area=2_000_000)
 
     client = Client(create_app(resolver))
     info = client.get("/small/info.json").get_json(force=True)
@@ -522,3 +524,32 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_stored_tiles_are_sent_as_stored_and_decode_like_libvips(app, client):
+    """Aligned tiles are the pyramid's own JPEG bytes (tables spliced in), and they
+    decode to exactly the pixels libvips decodes from the TIFF level."""
+    source = app.resolver("tractor")
+    pyramid = app.pyramids.describe(source)
+    for factor, col, row in [(1, 0, 0), (1, 3, 2), (2, 1, 1), (4, 0, 0), (8, 0, 0)]:
+        index = factor.bit_length() - 1
+        span = 256 * factor
+        url = f"/tractor/{col * span},{row * span},{span},{span}/256,/0/default.jpg"
+        response = client.get(url)
+        assert response.status_code == 200, url
+        stored = pyramid.tiff[index].tile_jpeg(source.reader(), col, row)
+        assert response.data == stored, url  # not decoded, not re-encoded
+        served = pyvips.Image.new_from_buffer(response.data, "")
+        level = pyvips.Image.new_from_file(str(source.path), page=index)
+        expected = level.crop(col * 256, row * 256, 256, 256)
+        assert (served.width, served.height) == (256, 256)
+        assert (served - expected).abs().max() == 0, url
+
+
+def test_edge_tiles_are_cut_to_the_image(client):
+    # 4031 × 3023: the last column of tiles at full resolution is 4031 - 15*256 = 191 wide.
+    response = client.get("/tractor/3840,2816,191,207/191,/0/default.jpg")
+    image = decode(response)
+    assert (image.width, image.height) == (191, 207)
+    whole = decode(client.get("/tractor/3840,2816,191,207/191,207/0/default.png"))
+    assert (image - whole).abs().avg() < 3  # the same pixels, give or take JPEG

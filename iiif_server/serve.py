@@ -1,0 +1,62 @@
+"""Serving images in production: pre-forked workers, one thread each.
+
+Granian (a Rust HTTP server) runs the WSGI application in several worker
+processes. Each worker has one thread and libvips works single-threaded in it
+(``VIPS_CONCURRENCY=1``): requests are small and many, so parallelism comes from
+the workers, and each keeps its own file handles, tile-offset tables and
+info.json answers warm. Workers are separate processes, so the application is
+built inside each one by a factory named by a string.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pyvips
+from werkzeug.wrappers import Response
+
+#: Per worker: libvips' own cache of operations and open files.
+VIPS_CACHE_MB = 64
+VIPS_CACHE_FILES = 64
+
+
+def tune_libvips() -> None:
+    pyvips.cache_set_max_mem(VIPS_CACHE_MB * 1024 * 1024)
+    pyvips.cache_set_max_files(VIPS_CACHE_FILES)
+
+
+def mounted(app, prefix: str):
+    """``app`` under ``prefix`` (e.g. ``/iiif/image``), 404 elsewhere.
+
+    The path is moved into ``SCRIPT_NAME`` as WSGI mounts do; this is on every
+    tile's path, so it is a string test rather than a dispatcher.
+    """
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+    if not prefix:
+        return app
+    not_found = Response("not found\n", 404, mimetype="text/plain")
+
+    def mount(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == prefix or path.startswith(prefix + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+            environ["PATH_INFO"] = path[len(prefix):]
+            return app(environ, start_response)
+        return not_found(environ, start_response)
+
+    return mount
+
+
+def serve(factory: str, *, host: str, port: int, workers: int, env: dict[str, str]) -> None:
+    """Run ``factory`` (``module:function`` returning a WSGI app) on pre-forked workers.
+
+    ``env`` is set before the workers start, so the factory reads it in each.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    os.environ.update(env)
+    os.environ["VIPS_CONCURRENCY"] = "1"
+    Granian(factory, factory=True, interface=Interfaces.WSGI, address=host, port=port,
+            workers=workers, blocking_threads=1, backlog=2048, respawn_failed_workers=True,
+            log_level="warning").serve()
