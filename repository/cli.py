@@ -7,6 +7,7 @@ configuration 78, storage 74, anything else from Sen 1.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -276,6 +277,24 @@ def serve(ctx: click.Context, host: str | None, port: int | None, threads: int) 
                f"(public URL {settings.public_url})")
     waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
                    ident="Sen", clear_untrusted_proxy_headers=True)
+
+
+@cli.command("serve-images")
+@click.option("--host", help="Address to listen on (SEN_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, default=8182, show_default=True)
+@click.option("--workers", type=int, default=os.cpu_count() or 2, show_default=True,
+              help="Worker processes, one thread each.")
+@click.pass_context
+def serve_images(ctx: click.Context, host: str | None, port: int, workers: int) -> None:
+    """Serve only the IIIF images (/iiif/image/…), on pre-forked workers: an image node."""
+    from iiif_server.serve import serve
+
+    settings = ctx.obj["settings"]
+    Repository(settings).init()
+    click.echo(f"Sen images on http://{host or settings.host}:{port}/iiif/image/ "
+               f"with {workers} workers")
+    serve("repository.web.images:from_settings", host=host or settings.host, port=port,
+          workers=workers, env={"SEN_DATA_DIR": str(settings.data_dir.resolve())})
 
 
 def main() -> None:
