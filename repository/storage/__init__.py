@@ -8,6 +8,7 @@ and never contains ``.`` or ``..`` segments.
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,11 @@ class ObjectInfo:
     etag: str
 
 
+_BAD_KEY = re.compile(r"^/|//|(^|/)\.\.?(/|$)|/$|[\x00-\x1f\\]")
+
+
 def check_key(key: str) -> str:
-    parts = key.split("/")
-    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise StorageError(f"invalid storage key {key!r}")
-    if any(ord(c) < 32 for c in key) or "\\" in key:
+    if not key or _BAD_KEY.search(key):
         raise StorageError(f"invalid storage key {key!r}")
     return key
 
