@@ -28,12 +28,13 @@ def from_environment():
         from repository.storage import open_storage
         from repository.storage.cache import FileCache
 
-        from .resolver import StorageResolver
+        from .resolver import StorageResolver, remembered
 
         settings = load_settings()
         storage = open_storage(root, settings)
-        resolver = StorageResolver(storage, FileCache(
-            storage, Path(os.environ["SEN_IMAGE_CACHE_DIR"]), settings.image_cache_mb << 20))
+        resolver = remembered(StorageResolver(storage, FileCache(
+            storage, Path(os.environ["SEN_IMAGE_CACHE_DIR"]), settings.image_cache_mb << 20)),
+            settings.remote_lookup_seconds)
     else:
         resolver = DirectoryResolver(Path(root))
     app = create_app(resolver, max_width=int(os.environ["SEN_IMAGE_MAX_WIDTH"]),

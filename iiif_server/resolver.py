@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,12 +131,39 @@ class StorageResolver:
         return storage_source(self.storage, self.cache, f"{identifier}.tif")
 
 
+def remembered(resolver: Resolver, seconds: float) -> Resolver:
+    """``resolver``, its answers kept for ``seconds``: for storage where a lookup is a
+    network round trip (S3), which would otherwise cost more than sending the tile.
+
+    A change (a new pyramid, an item made restricted) reaches this node within
+    ``seconds``; errors are never kept.
+    """
+    if seconds <= 0:
+        return resolver
+    known: dict[str, tuple[float, ImageSource]] = {}
+
+    def resolve(identifier: str) -> ImageSource:
+        now = time.monotonic()
+        found = known.get(identifier)
+        if found is not None and now - found[0] < seconds:
+            return found[1]
+        source = resolver(identifier)
+        if len(known) > 50_000:
+            known.clear()
+        known[identifier] = (now, source)
+        return source
+
+    return resolve
+
+
 def storage_source(storage, cache, key: str) -> ImageSource:
-    """A pyramid in storage: read in place when local, else by ranges and a file cache."""
+    """A pyramid in storage: read in place when local, from the local copy once there is
+    one, and until then by ranged reads while the copy is fetched in the background."""
     etag = storage.stat(key).etag  # NotFound if missing
-    local = storage.local_path(key)
+    local = storage.local_path(key) or cache.cached(key, etag)
     if local is not None:
         return ImageSource(name=key, path=local, etag=etag)
+    cache.prefetch(key, etag)
     return ImageSource(name=key, etag=etag, read=lambda offset, length: storage.get_range(
         key, offset, length), fetch=lambda: cache.path(key, etag))
 

@@ -42,6 +42,10 @@ class Settings:
     s3_secret_key: str = ""
     #: Local cache of pyramids read from S3 by the image server, in megabytes.
     image_cache_mb: int = 2048
+    #: With remote storage, how long an image node trusts what it looked up about
+    #: an image (its pyramid, its item's access level) before asking storage again.
+    #: A change, such as an item made restricted, reaches image nodes within it.
+    remote_lookup_seconds: float = 2.0
     #: Catalogue database, an SQLAlchemy URL (default SQLite in ``data_dir``).
     database_url: str = ""
     #: Search index: SQLite FTS5 in ``data_dir`` by default, or a Solr core or
@@ -113,6 +117,8 @@ def _coerce(name: str, kind: type, value):
             return str(value).strip().lower() in {"1", "true", "yes", "on"}
         if kind is int:
             return int(value)
+        if kind is float:
+            return float(value)
         if kind is Path:
             return Path(value).expanduser()
         if kind is dict:

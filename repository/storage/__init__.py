@@ -37,6 +37,10 @@ def check_key(key: str) -> str:
 class Storage(abc.ABC):
     """What Sen needs from an object store."""
 
+    #: True when objects are files on this machine (lookups cost a system call,
+    #: not a network round trip).
+    is_local: bool = False
+
     @abc.abstractmethod
     def put(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``; readers see the old bytes or the new, never part."""

@@ -52,6 +52,7 @@ def fsync_dir(path: Path) -> None:
 
 
 class LocalStorage(Storage):
+    is_local = True
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
         self._root = str(self.root)

@@ -13,7 +13,7 @@ import json
 import os
 
 from iiif_server.app import create_app
-from iiif_server.resolver import ImageSource, storage_source
+from iiif_server.resolver import ImageSource, remembered, storage_source
 from iiif_server.serve import mounted, tune_libvips
 from repository import access, links
 from repository.errors import NotFound
@@ -51,7 +51,8 @@ def resolver(repo: Repository):
             raise NotFound(f"the pyramid of {identifier!r} is missing; run "
                            "`sen rebuild derivatives`") from None
 
-    return resolve
+    return remembered(resolve, 0 if repo.storage.is_local else
+                      repo.settings.remote_lookup_seconds)
 
 
 def image_app(repo: Repository):
