@@ -15,6 +15,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
+from threading import Lock
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -58,6 +59,7 @@ class ImageServer:
         self.cache_seconds = cache_seconds
         self.pyramids = Pyramids()
         self.tiles = KnownTiles(self)
+        self.rendered = RenderedCache()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
                  ) -> Iterable[bytes]:
@@ -146,7 +148,10 @@ class ImageServer:
                                 response.headers["Link"])
         data = processor.stored_tile(pyramid, source.reader(), resolved)
         if data is None:
+            data = self.rendered.get(etag)
+        if data is None:
             data = processor.render(self.pyramids, source, pyramid, resolved)
+            self.rendered.put(etag, data)
         response.set_data(data)
         return response
 
@@ -189,6 +194,38 @@ def _path_info(request: Request) -> str:
 def _decoded_path(environ: WSGIEnvironment) -> str:
     raw = environ.get("PATH_INFO", "")
     return raw.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+class RenderedCache:
+    """Recently rendered answers (thumbnails above all), by ETag, within a byte budget.
+
+    A thumbnail is decoded and encoded once per worker, then sent from memory;
+    large answers are not kept, so the budget holds many small ones.
+    """
+
+    def __init__(self, budget: int = 32 << 20, largest: int = 512 << 10):
+        self.budget, self.largest, self.used = budget, largest, 0
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, etag: str) -> bytes | None:
+        with self.lock:
+            data = self.items.get(etag)
+            if data is not None:
+                self.items.move_to_end(etag)
+            return data
+
+    def put(self, etag: str, data: bytes) -> None:
+        if len(data) > self.largest:
+            return
+        with self.lock:
+            if etag in self.items:
+                return
+            self.items[etag] = data
+            self.used += len(data)
+            while self.used > self.budget:
+                _old, dropped = self.items.popitem(last=False)
+                self.used -= len(dropped)
 
 
 class KnownTiles:
