@@ -554,3 +554,37 @@ def test_edge_tiles_are_cut_to_the_image(client):
     assert (image.width, image.height) == (191, 207)
     whole = decode(client.get("/tractor/3840,2816,191,207/191,207/0/default.png"))
     assert (image - whole).abs().avg() < 3  # the same pixels, give or take JPEG
+
+
+def test_known_tiles_still_ask_the_resolver_every_time(root):
+    """The hot path for tiles seen before never skips access or freshness checks."""
+    hidden = set()
+    inner = DirectoryResolver(root)
+
+    def resolver(identifier: str) -> ImageSource:
+        if identifier in hidden:
+            raise Forbidden("restricted now")
+        return inner(identifier)
+
+    server = create_app(resolver)
+    client = Client(server)
+    url = "/tractor/256,256,256,256/256,/0/default.jpg"
+    first = client.get(url)
+    assert first.status_code == 200 and server.tiles.known  # remembered
+    again = client.get(url)
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert again.headers["Access-Control-Allow-Origin"] == "*"
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert client.head(url).data == b""
+    hidden.add("tractor")
+    assert client.get(url).status_code == 403  # the next request already sees the change
+
+
+def test_rendered_answers_are_kept_and_match(client, app):
+    url = "/tractor/full/!400,400/0/default.jpg"
+    app.rendered.items.clear()
+    first = client.get(url)
+    assert app.rendered.get(first.headers["ETag"].strip('"')) == first.data
+    second = client.get(url)
+    assert second.data == first.data
+    assert decode(second).width == 400
