@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
-from repository import alto
+from repository import access, alto
 from repository.catalogue import Catalogue
 from repository.config import Settings
 from repository.errors import NotFound, SenError
@@ -160,8 +160,27 @@ class Repository:
         updated = inventory["versions"][inventory["head"]]["created"]
         self.catalogue.upsert_item(record, version=inventory["head"], created=created,
                                    updated=updated)
+        self.catalogue.set_changes(item_id, self.public_history(item_id, inventory))
         self.search.add([from_record(record, created=created, fulltext=fulltext)])
         return record
+
+    def public_history(self, item_id: str, inventory: dict) -> list[tuple[str, str, str]]:
+        """(version, activity, time) for each version that changed the item for the public:
+        Create when it became visible, Update while visible, Delete when hidden again."""
+        events, visible, access_by_digest = [], False, {}
+        for n in range(1, int(inventory["head"][1:]) + 1):
+            version = f"v{n}"
+            digest = self.ocfl.state(inventory, version)["record.json"]
+            if digest not in access_by_digest:
+                access_by_digest[digest] = json.loads(self.ocfl.read(
+                    item_id, "record.json", inventory, version))["access"]
+            public = access.can_view(access_by_digest[digest])
+            activity = ("Update" if visible else "Create") if public else (
+                "Delete" if visible else None)
+            if activity:
+                events.append((version, activity, inventory["versions"][version]["created"]))
+            visible = public
+        return events
 
     def rebuild_indexes(self, progress=None) -> int:
         """Recreate the catalogue's item listing and the search index from the OCFL root."""

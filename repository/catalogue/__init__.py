@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
 from repository import record as rec
-from repository.catalogue.models import collections, items, job_items, jobs
+from repository.catalogue.models import changes, collections, items, job_items, jobs
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # INSERT ... ON CONFLICT, which both backends have: an upsert in one statement, so writers
@@ -122,6 +122,7 @@ class Catalogue:
 
     def clear_items(self) -> None:
         with self.engine.begin() as conn:
+            conn.execute(changes.delete())
             conn.execute(items.delete())
             conn.execute(collections.delete())
 
@@ -228,3 +229,54 @@ class Catalogue:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).mappings().first()
         return dict(row) if row else None
+
+    # The public life of items ---------------------------------------------------
+    def set_changes(self, item_id: str, events: list[tuple[str, str, str]]) -> None:
+        """Replace an item's (version, activity, ISO time) events."""
+        with self.engine.begin() as conn:
+            conn.execute(changes.delete().where(changes.c.item_id == item_id))
+            if events:
+                conn.execute(changes.insert(), [
+                    {"item_id": item_id, "version": v, "number": int(v[1:]), "activity": a,
+                     "time": parse_time(t)} for v, a, t in events])
+
+    def count_changes(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(changes)).scalar_one()
+
+    def list_changes(self, offset: int, limit: int) -> list[dict]:
+        """Every public change, oldest first (Change Discovery lists newest last)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(changes).order_by(
+                changes.c.time, changes.c.item_id, changes.c.version).offset(offset).limit(limit))
+            return [dict(r) for r in rows.mappings()]
+
+    def ever_public(self, *, after: tuple | None = None, since=None, until=None,
+                    collection_id: str | None = None, holding_library: str | None = None,
+                    limit: int = 100) -> list[dict]:
+        """Items that were ever public, with their last public change: what OAI-PMH shows.
+
+        Ordered by (time of the last change, id), and paged by ``after`` = the last
+        (time, id) seen, so a harvest stays correct while items change meanwhile.
+        """
+        last = (sa.select(changes.c.item_id, sa.func.max(changes.c.number).label("number"))
+                .group_by(changes.c.item_id).subquery())
+        latest = (sa.select(changes.c.item_id, changes.c.activity, changes.c.time)
+                  .join(last, sa.and_(last.c.item_id == changes.c.item_id,
+                                      last.c.number == changes.c.number)).subquery())
+        query = (sa.select(items, latest.c.activity, latest.c.time.label("changed"))
+                 .join(latest, latest.c.item_id == items.c.id))
+        if since is not None:
+            query = query.where(latest.c.time >= since)
+        if until is not None:
+            query = query.where(latest.c.time <= until)
+        if collection_id is not None:
+            query = query.where(items.c.collection_id == collection_id)
+        if holding_library is not None:
+            query = query.where(items.c.holding_library == holding_library)
+        if after is not None:
+            query = query.where(sa.or_(latest.c.time > after[0], sa.and_(
+                latest.c.time == after[0], items.c.id > after[1])))
+        query = query.order_by(latest.c.time, items.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]

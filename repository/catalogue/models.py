@@ -93,3 +93,17 @@ job_items = Table(
     Column("error", Text),
     Column("finished", UTCDateTime(), nullable=False),
 )
+
+#: The public life of each item, one row per OCFL version that changed it for the
+#: public: Create (it became visible), Update (a visible item changed), Delete (it
+#: stopped being visible). Derived from the OCFL version history alone; feeds the
+#: IIIF Change Discovery stream and OAI-PMH's deleted records.
+changes = Table(
+    "changes", metadata,
+    Column("item_id", String(128), primary_key=True),
+    Column("version", String(20), primary_key=True),
+    Column("number", Integer, nullable=False),  # the version's number, for ordering
+    Column("activity", String(10), nullable=False),
+    Column("time", UTCDateTime(), nullable=False),
+    Index("ix_changes_time", "time", "item_id"),
+)
