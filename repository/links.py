@@ -49,3 +49,40 @@ def collection_page(base: str, collection_id: str) -> str:
 
 def thumbnail(base: str, item_id: str, width: int = 300) -> str:
     return f"{image_service(base, item_id, 1)}/full/{width},/0/default.jpg"
+
+
+# Linked data: things get /id/… URIs, their descriptions live at /doc/… (303 between).
+def item_uri(base: str, item_id: str) -> str:
+    return f"{base}/id/item/{item_id}"
+
+
+def collection_uri(base: str, collection_id: str) -> str:
+    return f"{base}/id/collection/{collection_id}"
+
+
+def place_uri(base: str, place_id: str) -> str:
+    return f"{base}/id/place/{place_id}"
+
+
+def library_uri(base: str, library_slug: str) -> str:
+    return f"{base}/id/library/{library_slug}"
+
+
+def subject_uri(base: str, subject_slug: str) -> str:
+    return f"{base}/id/subject/{subject_slug}"
+
+
+def type_uri(base: str, code: str) -> str:
+    return f"{base}/id/type/{code}"
+
+
+def document(base: str, kind: str, identifier: str, extension: str = "") -> str:
+    return f"{base}/doc/{kind}/{identifier}{extension}"
+
+
+def dump(base: str, name: str) -> str:
+    return f"{base}/opendata/dumps/{name}"
+
+
+def catalog(base: str, extension: str = ".ttl") -> str:
+    return f"{base}/catalog{extension}"

@@ -37,11 +37,13 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
     app.extensions["sen"] = repo
     Babel(app, locale_selector=select_locale)
 
-    from repository.web import api, errors, iiif, public
+    from repository.web import api, errors, iiif, linkeddata, oai, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(iiif.bp)
+    app.register_blueprint(linkeddata.bp)
+    app.register_blueprint(oai.bp)
     errors.register(app)
 
     @app.before_request

@@ -1,0 +1,7 @@
+"""linkeddata (filled in by the open-data work)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("linkeddata", __name__)
