@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, json
 
 from ingest.manifest import build_collection
+from opendata import changes as change_discovery
 from repository import services
+from repository.errors import NotFound
 
 bp = Blueprint("iiif", __name__, url_prefix="/iiif")
 JSONLD = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"'
@@ -28,6 +30,19 @@ def manifest(item_id: str):
     return _json(services.manifest(repo(), item_id))
 
 
+@bp.get("/activity/all-changes")
+def changes():
+    return _json(change_discovery.collection(repo()), max_age=60)
+
+
+@bp.get("/activity/all-changes/page/<int:number>")
+def changes_page(number: int):
+    found = change_discovery.page(repo(), number)
+    if found is None:
+        raise NotFound(f"no page {number} of the change stream")
+    return _json(found, max_age=60)
+
+
 @bp.get("/collection/top")
 def top_collection():
     r = repo()
@@ -35,7 +50,14 @@ def top_collection():
             for c in services.collections(r)]
     loose = [m for m in services.all_visible(r) if not m["collection"]]
     label = {"vi": [r.settings.site_name], "en": [r.settings.site_name_en]}
-    return _json(build_collection(None, label, loose, r.settings, collections=subs))
+    top = build_collection(None, label, loose, r.settings, collections=subs)
+    # Where harvesters find what changed since they last looked.
+    top["seeAlso"] = [{"id": change_discovery.stream_url(r.settings.public_url),
+                       "type": "Dataset", "format": "application/ld+json",
+                       "profile": "http://iiif.io/api/discovery/1/context.json",
+                       "label": {"vi": ["Dòng thay đổi (IIIF Change Discovery)"],
+                                 "en": ["Change stream (IIIF Change Discovery)"]}}]
+    return _json(top)
 
 
 @bp.get("/collection/<collection_id>")
