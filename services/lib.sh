@@ -1,5 +1,5 @@
 # Shared by the service scripts: where things go, and small helpers.
-ALL_SERVICES=(postgres redis s3 solr)
+ALL_SERVICES=(postgres redis s3 solr ckan)
 SERVICES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Runtime state goes under /tmp by default, not in the checkout: servers that refuse to
 # run as root (PostgreSQL) run as their own user, which must be able to reach it, and a
