@@ -62,11 +62,9 @@ class Pyramids:
 
     def describe(self, source: ImageSource) -> Pyramid:
         key = (source.name, source.etag)
-        with self._lock:
-            found = self._described.get(key)
-            if found is not None:
-                self._described.move_to_end(key)
-                return found
+        found = self._described.get(key)  # a dict read needs no lock; eviction is FIFO
+        if found is not None:
+            return found
         try:
             tiff = tuple(read_levels(source.reader()))
         except (TiffError, OSError, IndexError, ValueError, struct.error) as exc:

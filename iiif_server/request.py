@@ -10,6 +10,7 @@ and as the cache key.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -305,8 +306,9 @@ def _within_area(w: int, h: int, region_w: int, region_h: int, max_area: int
     return w, h
 
 
+@functools.lru_cache(maxsize=4096)
 def largest_size(region_w: int, region_h: int, limits: Limits, *, allow_upscale: bool
-             ) -> tuple[int, int]:
+                 ) -> tuple[int, int]:
     """``max`` (the region, shrunk to the limits) or ``^max`` (grown or shrunk to them)."""
     box_w = box_h = limits.max_width
     if not allow_upscale:

@@ -38,7 +38,7 @@ class ImageSource:
 
     name: str  # the file or the storage key: with the etag, what caches are keyed by
     etag: str  # changes whenever the pyramid changes (e.g. the storage etag)
-    path: Path | None = None  # the pyramidal TIFF on this machine, if it is here
+    path: str | Path | None = None  # the pyramidal TIFF on this machine, if it is here
     read: Reader | None = None  # ranged reads, when it is elsewhere
     fetch: Callable[[], Path] | None = None  # a local copy, made on demand
     #: Per-image limits (restricted sizes); None means the server's default.
@@ -53,7 +53,7 @@ class ImageSource:
 
     def file(self) -> Path:
         if self.path is not None:
-            return self.path
+            return Path(self.path)
         if self.fetch is None:
             raise NotFound("no local copy of the image can be made")
         return self.fetch()
@@ -67,12 +67,14 @@ class _Descriptors:
         self.open: OrderedDict[tuple[str, str], int] = OrderedDict()
         self.lock = Lock()
 
-    def get(self, path: Path, etag: str) -> int:
-        key = (str(path), etag)
+    def get(self, path: str | Path, etag: str) -> int:
+        key = (os.fspath(path), etag)
+        fd = self.open.get(key)  # on every tile: a lock-free read (eviction is FIFO)
+        if fd is not None:
+            return fd
         with self.lock:
             fd = self.open.get(key)
             if fd is not None:
-                self.open.move_to_end(key)
                 return fd
             try:
                 fd = os.open(path, os.O_RDONLY)
@@ -88,7 +90,7 @@ class _Descriptors:
 _descriptors = _Descriptors()
 
 
-def _file_reader(path: Path, etag: str) -> Reader:
+def _file_reader(path: str | Path, etag: str) -> Reader:
     fd = _descriptors.get(path, etag)
     return lambda offset, length: os.pread(fd, length, offset)
 
@@ -114,7 +116,7 @@ class DirectoryResolver:
             raise NotFound("no such image") from None
         if not stat.S_ISREG(info.st_mode):
             raise NotFound("no such image")
-        return ImageSource(name=name, path=Path(name),
+        return ImageSource(name=name, path=name,
                            etag=f"{info.st_mtime_ns:x}-{info.st_size:x}")
 
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import atexit
 import json
+import math
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -141,22 +143,62 @@ def warm_page_cache(*paths: Path) -> None:
                     pass
 
 
+def link_copies(files: dict[str, Path], workdir: Path, copies: int) -> tuple[str, ...]:
+    """The one pyramid (and its static tiles) under ``copies`` identifiers, as symbolic
+    links in the work folder, plus its own name; the page cache holds it once for all."""
+    identifiers = tuple(f"{IDENT}-{i:03d}" for i in range(copies))
+    for kind, target, suffix in (("pyramids", files["pyramid"], ".tif"),
+                                 ("static", files["static"] / IDENT, "")):
+        folder = workdir / kind
+        folder.mkdir(exist_ok=True)
+        for name in (IDENT, *identifiers):
+            link = folder / f"{name}{suffix}"
+            if not link.is_symlink():
+                link.symlink_to(target)
+    return identifiers
+
+
+def copies_needed(width: int, height: int, duration: int) -> int:
+    """Enough copies that a run at 10,000 requests/s does not come back to a URL."""
+    tiles, factor = 0, 1
+    while factor == 1 or 256 * factor < 2 * max(width, height):
+        tiles += math.ceil(width / (256 * factor)) * math.ceil(height / (256 * factor))
+        factor *= 2
+    return max(1, min(256, math.ceil(10_000 * (duration + 3) * 2 / tiles)))
+
+
 # -- measuring -------------------------------------------------------------------------------
 
 def measure(server: servers.Server, urls: list[str], name: str, args, workdir: Path) -> dict:
-    """Warm up, then one wrk run with the server's CPU time read around it."""
+    """Warm up on another part of the list, then one wrk run with the server's CPU time
+    read around it. ``passes`` > 1 means the run came back to URLs it had asked."""
     listing = workdir / f"{name}.urls"
     listing.write_text("\n".join(urls) + "\n")
-    warm = min(3, args.duration)
-    workload.wrk(server.base, listing, warm, offset=len(urls) // 4)
-    cpu_before = server.cpu_seconds()
+    workload.wrk(server.base, listing, min(3, args.duration), offset=len(urls) // 4)
+    cpu_before, busy_before, wrk_before = server.cpu_seconds(), busy_seconds(), children_cpu()
     result = workload.wrk(server.base, listing, args.duration, offset=0)
-    result["cpu_ms"] = (server.cpu_seconds() - cpu_before) * 1000 / max(result["requests"], 1)
+    server_cpu = server.cpu_seconds() - cpu_before
+    result["cpu_ms"] = server_cpu * 1000 / max(result["requests"], 1)
+    result["passes"] = result["requests"] / len(urls)
+    others = busy_seconds() - busy_before - server_cpu - (children_cpu() - wrk_before)
+    result["others_pct"] = max(0.0, others) * 100 / (args.duration * (os.cpu_count() or 1))
     return result
 
 
-def run_once(args, lists: dict, started: dict[str, servers.Server], workdir: Path,
-             s3: servers.Server | None) -> dict:
+def busy_seconds() -> float:
+    """CPU time the whole machine has spent on anything but idling and waiting."""
+    with open("/proc/stat") as fh:
+        ticks = [int(v) for v in fh.readline().split()[1:]]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    """CPU time of this script's finished children (the wrk runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(args, lists: dict, started: dict[str, servers.Server], workdir: Path) -> dict:
     """Every request kind against every server that can answer it: {(kind, server): result}.
 
     Servers take turns within a kind, so that a noisy moment of the machine hurts one
@@ -164,60 +206,58 @@ def run_once(args, lists: dict, started: dict[str, servers.Server], workdir: Pat
     """
     results: dict[tuple[str, str], dict] = {}
     for kind, by_server in lists.items():
-        for name in by_server:
+        for name, (_, urls) in by_server.items():
             log(f"wrk {kind} → {name}")
-            results[kind, name] = measure(started[name], by_server[name][1],
-                                          f"{kind}-{name}", args, workdir)
-    if s3 is not None:
-        log(f"wrk aligned → {s3.name}")
-        results["aligned", s3.name] = measure(s3, lists["aligned"]["sen"][1],
-                                              "aligned-sen-s3", args, workdir)
+            results[kind, name] = measure(started[name], urls, f"{kind}-{name}", args, workdir)
     return results
 
 
-def ratios(results: dict, memory: dict | None) -> list[tuple[str, float | None, str, bool]]:
-    """(what, value, goal, met) for each target of the issue."""
-    def get(kind, name, key):
-        row = results.get((kind, name))
-        return row[key] if row else None
+TARGETS = [  # what, (kind, server, key) / (kind, server, key), goal, test
+    ("Sen / iipsrv aligned req/s", ("aligned", "sen", "rps"), ("aligned", "iipsrv", "rps"),
+     "≥ 2.0", lambda v: v >= 2.0),
+    ("Sen aligned p99 (ms)", ("aligned", "sen", "p99_ms"), None, "≤ 5", lambda v: v <= 5),
+    ("Sen / nginx-static aligned req/s", ("aligned", "sen", "rps"),
+     ("aligned", "nginx-static", "rps"), "≥ 0.5", lambda v: v >= 0.5),
+    ("Sen / iipsrv unaligned req/s", ("unaligned", "sen", "rps"),
+     ("unaligned", "iipsrv", "rps"), "≥ 0.6", lambda v: v >= 0.6),
+    ("Sen thumbnail median (ms)", ("thumbnail", "sen", "p50_ms"), None, "≤ 5",
+     lambda v: v <= 5),
+    ("peak worker RSS, 10,000 mixed (MB)", ("memory", "sen", "peak_worker_mb"), None, "< 300",
+     lambda v: v < 300),
+    ("S3 / local p50, touched tiles", ("touched", "sen-s3", "p50_ms"),
+     ("touched", "sen", "p50_ms"), "≤ 2.0", lambda v: v <= 2.0),
+]
 
-    def ratio(a, b):
-        return a / b if a is not None and b else None
 
-    rows = []
-    aligned = ratio(get("aligned", "sen", "rps"), get("aligned", "iipsrv", "rps"))
-    rows.append(("Sen / iipsrv aligned req/s", aligned, "≥ 2.0", aligned, lambda v: v >= 2.0))
-    p99 = get("aligned", "sen", "p99_ms")
-    rows.append(("Sen aligned p99 (ms)", p99, "≤ 5", p99, lambda v: v <= 5))
-    rel = ratio(get("aligned", "sen", "rps"), get("aligned", "nginx-static", "rps"))
-    rows.append(("Sen / nginx-static aligned req/s", rel, "≥ 0.5", rel, lambda v: v >= 0.5))
-    una = ratio(get("unaligned", "sen", "rps"), get("unaligned", "iipsrv", "rps"))
-    rows.append(("Sen / iipsrv unaligned req/s", una, "≥ 0.6", una, lambda v: v >= 0.6))
-    thumb = get("thumbnail", "sen", "p50_ms")
-    rows.append(("Sen thumbnail median (ms)", thumb, "≤ 5", thumb, lambda v: v <= 5))
-    rss = memory.get("peak_worker_mb") if memory else None
-    rows.append(("peak worker RSS, 10,000 mixed (MB)", rss, "< 300", rss, lambda v: v < 300))
-    s3 = ratio(get("aligned", "sen-s3", "p50_ms"), get("aligned", "sen", "p50_ms"))
-    rows.append(("S3 / local aligned p50", s3, "≤ 2.0", s3, lambda v: v <= 2.0))
-    return [(what, value, goal, None if v is None else test(v))
-            for what, value, goal, v, test in rows]
+def target_values(results: dict) -> list[float | None]:
+    """The value of each target in one measurement; None where it was not measured."""
+    values = []
+    for _, top, bottom, _, _ in TARGETS:
+        a = results.get(top[:2], {}).get(top[2])
+        b = results.get(bottom[:2], {}).get(bottom[2]) if bottom else 1
+        values.append(a / b if a is not None and b else None)
+    return values
 
 
 def print_results(results: dict, sen_mode: str) -> None:
-    print(f"\n{'kind':<10} {'server':<14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'CPU ms/req':>10} {'errors':>7}")
+    print(f"\n{'kind':<10} {'server':<13} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'CPU ms/req':>10} {'kB/answer':>9} {'passes':>6} {'errors':>6} {'others':>6}")
     for (kind, name), r in results.items():
-        print(f"{kind:<10} {name:<14} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-              f"{r['cpu_ms']:>10.2f} {r['errors']:>7}")
-    print(f"(Sen: {sen_mode}; iipsrv: 2 FastCGI processes behind lighttpd; "
-          "nginx: 2 workers; wrk -t2 -c4)")
+        if kind == "memory":
+            continue
+        print(f"{kind:<10} {name:<13} {r['rps']:>8.0f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} "
+              f"{r['cpu_ms']:>10.2f} {r['kb_per_answer']:>9.1f} {r['passes']:>6.2f} "
+              f"{r['errors']:>6} {r['others_pct']:>5.0f}%")
+    print(f"Sen: {sen_mode}; iipsrv: 2 FastCGI processes behind lighttpd; nginx: 2 workers; "
+          "wrk -t2 -c4.\npasses: times the run went through its URL list; others: CPU share "
+          "of the machine taken by processes other than the server and wrk during the run")
 
 
-def print_targets(rows, title: str) -> None:
+def print_targets(title: str, values: list[float | None]) -> None:
     print(f"\n{title}")
-    for what, value, goal, met in rows:
+    for (what, _, _, goal, test), value in zip(TARGETS, values, strict=True):
         shown = "n/a" if value is None else f"{value:.2f}"
-        state = "not measured" if met is None else "met" if met else "NOT MET"
+        state = "not measured" if value is None else "met" if test(value) else "NOT MET"
         print(f"  {what:<36} {shown:>8}  {goal:<6} {state}")
 
 
@@ -228,21 +268,28 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/iiif/run", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--size", type=parse_size, default=(20000, 15000),
                         help="throughput test image, WxH (default 20000x15000)")
+    parser.add_argument("--copies", type=int,
+                        help="identifiers serving the image (default: enough that no run "
+                             "asks for a URL twice)")
     parser.add_argument("--memory-size", type=parse_size, default=(40000, 30000))
     parser.add_argument("--memory-requests", type=int, default=10_000)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="measure N times, median ratios")
     parser.add_argument("--seed", type=int, default=4)
-    parser.add_argument("--workdir", type=Path, help="default: a new temporary folder")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder")
-    args = parser.parse_args(argv)
+    parser.add_argument("--workdir", type=Path,
+                        help="work folder, kept (default: a temporary one, removed)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
     begun = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks
     atexit.register(servers.stop_all)
@@ -253,63 +300,80 @@ def main(argv: list[str] | None = None) -> int:
         install_tools()
         width, height = args.size
         files = test_files(width, height)
+        copies = args.copies or copies_needed(width, height, args.duration)
+        identifiers = link_copies(files, workdir, copies)
+        log(f"serving the image as {IDENT} and {copies} more identifiers "
+            f"({identifiers[0]}…), links to one pyramid")
         log("reading the pyramid and the static tiles into the page cache")
         warm_page_cache(files["pyramid"], files["static"])
         sen_flags, sen_mode = servers.sen_concurrency()
         started = {
-            "sen": servers.start_sen(files["pyramids"], workdir, sen_flags),
-            "iipsrv": servers.start_iipsrv(files["pyramids"], workdir),
-            "nginx-static": servers.start_nginx(files["static"], workdir),
+            "sen": servers.start_sen(workdir / "pyramids", workdir, sen_flags),
+            "iipsrv": servers.start_iipsrv(workdir / "pyramids", workdir),
+            "nginx-static": servers.start_nginx(workdir / "static", workdir),
         }
         for server in started.values():
             log(f"{server.name} answers at {server.base} ({server.describe})")
-        s3 = None
+        lists = workload.url_lists(started, identifiers, args.seed)
+        for kind, by_server in lists.items():
+            for name, (_, urls) in by_server.items():
+                log(f"{kind} list for {name}: {len(urls)} URLs like "
+                    f"{started[name].base}{urls[0]}")
+        problems = workload.verify(started, lists, args.seed)
         if args.skip_s3:
             log("S3 step skipped (--skip-s3)")
         else:
             s3_service = servers.S3Service(ROOT)
             s3 = s3_service.start_sen(files["pyramid"], f"sen-bench/{width}x{height}",
                                       workdir, sen_flags)
-        lists = workload.url_lists(started, IDENT, args.seed)
-        for kind, by_server in lists.items():
-            for name, (_, paths) in by_server.items():
-                log(f"{kind} list for {name}: {len(paths)} URLs like "
-                    f"{started[name].base}{paths[0]}")
-        problems = workload.verify(started, lists, args.seed)
-        if s3 is not None:
-            log("S3: touching every aligned tile once")
-            first = time.monotonic()
-            counts = workload.fetch_all(s3, lists["aligned"]["sen"][1])
-            log(f"  {dict(counts)} in {time.monotonic() - first:.0f} s")
-            problems += workload.verify({"sen-s3": s3},
-                                        {"aligned": {"sen-s3": lists["aligned"]["sen"]}},
-                                        args.seed)
-        all_rows = []
+            if s3 is not None:
+                log(f"{s3.name} answers at {s3.base} ({s3.describe})")
+                started["sen-s3"] = s3
+                touched = {name: workload.one_image_tiles(started[name], IDENT, args.seed)
+                           for name in ("sen", "sen-s3")}
+                for name, (_, urls) in touched.items():
+                    first = time.monotonic()
+                    counts = workload.fetch_all(started[name], urls)
+                    log(f"touched the {len(urls)} tiles of {IDENT} once on {name}: "
+                        f"{dict(counts)} in {time.monotonic() - first:.1f} s")
+                problems += workload.verify(started, {"touched": touched}, args.seed)
+                lists["touched"] = touched
+        notes = [f"first render of a thumbnail (40 sizes, one at a time, uncached): {name} "
+                 f"{workload.first_render_ms(started[name], IDENT):.1f} ms median"
+                 for name in ("sen", "iipsrv")]
+        measurements = []
         for round_ in range(args.repeat):
             if args.repeat > 1:
                 log(f"measurement {round_ + 1} of {args.repeat}")
-            results = run_once(args, lists, started, workdir, s3)
+            results = run_once(args, lists, started, workdir)
             print_results(results, sen_mode)
-            all_rows.append(results)
-        memory = None
+            measurements.append(results)
         if args.skip_memory:
             log("memory step skipped (--skip-memory)")
         else:
             servers.stop_all()  # nothing else competes with the memory run
+            log(f"memory: {args.memory_requests} mixed requests on "
+                f"{args.memory_size[0]} × {args.memory_size[1]}")
             memory = workload.memory_run(args, sen_flags, workdir, test_files, IDENT)
-        per_round = [ratios(r, memory) for r in all_rows]
+            print(f"  {json.dumps(memory)}")
+            for results in measurements:
+                results["memory", "sen"] = memory
+        print()
+        for note in notes:
+            print(note)
+        per_round = [target_values(results) for results in measurements]
         if args.repeat > 1:
-            for i, rows in enumerate(per_round, 1):
-                print_targets(rows, f"targets, measurement {i}")
-        print_targets(median_rows(per_round),
-                      "targets" + (f" (median of {args.repeat})" if args.repeat > 1 else ""))
-        if memory:
-            print(f"  memory: {json.dumps(memory)}")
+            for i, values in enumerate(per_round, 1):
+                print_targets(f"targets, measurement {i}", values)
+        medians = [statistics.median(v) if (v := [x for x in column if x is not None]) else None
+                   for column in zip(*per_round, strict=True)]
+        print_targets("targets" + (f" (median of {args.repeat})" if args.repeat > 1 else ""),
+                      medians)
         for line in problems:
             print(f"  problem: {line}")
         print(f"\nwhole run: {time.monotonic() - begun:.0f} s; work folder {workdir}"
-              + (" (kept)" if args.keep else " (removed)"))
-        return 0
+              + (" (removed)" if args.workdir is None and not args.keep else " (kept)"))
+        return 1 if problems else 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -317,21 +381,5 @@ def main(argv: list[str] | None = None) -> int:
         servers.stop_all()
         if s3_service is not None:
             s3_service.restore()
-        if not args.keep:
+        if args.workdir is None and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-def median_rows(per_round):
-    """The median of each target's value across measurements; met is judged on the median."""
-    goals = {"≥": lambda v, g: v >= g, "≤": lambda v, g: v <= g, "<": lambda v, g: v < g}
-    out = []
-    for i, (what, _, goal, _) in enumerate(per_round[0]):
-        values = [rows[i][1] for rows in per_round if rows[i][1] is not None]
-        if not values:
-            out.append((what, None, goal, None))
-            continue
-        value = statistics.median(values)
-        sign, number = goal.split()
-        out.append((what, value, goal, goals[sign](value, float(number))))
-    return out
-

@@ -1,13 +1,16 @@
 """The servers under test, each started on a free port of 127.0.0.1 and always stopped.
 
-Every process is started in a session of its own, so that stopping it means one signal
-to its process group: lighttpd's FastCGI children, nginx's workers and the workers of a
-pre-forking Sen go with their parent, whatever happens to the benchmark.
+Every process is started in a session of its own and stopped, in reverse order, by
+``stop_all`` (from ``finally`` and ``atexit``): SIGTERM to the process, so that it stops
+and reaps its own workers (nginx's, Sen's pre-forked ones), then SIGKILL to whatever is
+left of its process group.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import resource
 import shlex
 import shutil
 import signal
@@ -33,19 +36,23 @@ class Server:
     name: str
     base: str  # http://127.0.0.1:PORT
     image: str  # path of an image's base URI; "{id}" stands for the identifier
-    process: subprocess.Popen
+    processes: list[subprocess.Popen]  # the first one is the front (the one to wait for)
     describe: str
     log: Path = field(repr=False, default=Path("/dev/null"))
 
+    @property
+    def process(self) -> subprocess.Popen:
+        return self.processes[0]
+
     def pids(self) -> list[int]:
-        """The server's process and all its descendants, as they are now."""
+        """The server's processes and all their descendants, as they are now."""
         parents: dict[int, int] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 fields = _stat(int(entry))
                 if fields:
                     parents[int(entry)] = int(fields[1])
-        tree, frontier = [self.process.pid], [self.process.pid]
+        tree = frontier = [p.pid for p in self.processes]
         while frontier:
             frontier = [pid for pid, ppid in parents.items() if ppid in frontier]
             tree += frontier
@@ -100,30 +107,31 @@ def spawn(command: list[str], log: Path, env: dict | None = None) -> subprocess.
 
 
 def stop_all() -> None:
-    """SIGTERM to every process group started here, then SIGKILL to what is left."""
+    """SIGTERM to every server started here, then SIGKILL to whatever is left of its group.
+
+    The leader is asked first, so that it stops and reaps its own workers (a signal to
+    the whole group would leave them as zombies of an init that may not reap).
+    """
     while _started:
         process = _started.pop()
-        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        if process.poll() is None:
+            process.terminate()
             try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                process.wait(wait)
+                process.wait(10)
             except subprocess.TimeoutExpired:
-                continue
-            try:  # the leader is gone; its group may still hold workers
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
                 pass
-            break
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
 
 
 def wait_ready(server: Server, path: str, timeout: float = 60) -> None:
     """Until ``path`` answers 200; fail at once, with the log's end, if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
+        if any(p.poll() is not None for p in server.processes):
             break
         try:
             with urllib.request.urlopen(server.base + path, timeout=30) as response:
@@ -133,7 +141,8 @@ def wait_ready(server: Server, path: str, timeout: float = 60) -> None:
             pass
         time.sleep(0.2)
     tail = server.log.read_text(errors="replace").splitlines()[-15:]
-    state = "exited" if server.process.poll() is not None else "did not answer"
+    state = ("exited" if any(p.poll() is not None for p in server.processes)
+             else "did not answer")
     raise RuntimeError(f"{server.name} {state} ({server.describe}); end of {server.log}:\n  "
                        + "\n  ".join(tail))
 
@@ -146,11 +155,15 @@ def version(package: str) -> str:
 
 # -- Sen ---------------------------------------------------------------------------------------
 
+@functools.cache
+def sen_help() -> str:
+    return subprocess.run([str(PYTHON), "-m", "iiif_server", "--help"], cwd=ROOT,
+                          capture_output=True, text=True).stdout
+
+
 def sen_concurrency() -> tuple[list[str], str]:
     """``--workers 2`` where the server has it (pre-forking), else ``--threads 4``."""
-    text = subprocess.run([str(PYTHON), "-m", "iiif_server", "--help"], cwd=ROOT,
-                          capture_output=True, text=True).stdout
-    if "--workers" in text:
+    if "--workers" in sen_help():
         return ["--workers", "2"], "--workers 2"
     return ["--threads", "4"], "--threads 4 (this iiif_server has no --workers yet)"
 
@@ -163,7 +176,7 @@ def start_sen(root: str | Path, workdir: Path, flags: list[str], *, name: str = 
                "--port", str(port), *flags]
     log = workdir / f"{name}.log"
     server = Server(name, f"http://127.0.0.1:{port}", "/iiif/image/{id}",
-                    spawn(command, log, env), shlex.join(command[1:]), log)
+                    [spawn(command, log, env)], shlex.join(command[1:]), log)
     wait_ready(server, server.image.format(id=identifier) + "/info.json", timeout)
     return server
 
@@ -171,17 +184,25 @@ def start_sen(root: str | Path, workdir: Path, flags: list[str], *, name: str = 
 # -- iipsrv behind lighttpd --------------------------------------------------------------------
 
 def start_iipsrv(pyramids: Path, workdir: Path, identifier: str = "bench") -> Server:
-    """iipsrv as 2 FastCGI processes spawned by lighttpd (the deployment its README shows).
+    """iipsrv as 2 FastCGI processes behind lighttpd, as iipsrv's README shows.
 
-    JPEG_QUALITY is Sen's 85 (iipsrv's default is 75) and MAX_CVT Sen's maxWidth, so
-    both produce comparable answers; iipsrv's tile cache keeps its default 10 MB.
+    The two ``iipsrv.fcgi --bind`` processes are started here rather than by lighttpd, so
+    that they are this script's children, stopped and reaped by it. JPEG_QUALITY is
+    Sen's 85 (iipsrv's default is 75) and MAX_CVT Sen's maxWidth, so both give
+    comparable answers; iipsrv's tile cache keeps its default 10 MB.
     """
     port = free_port()
     home = workdir / "lighttpd"
     home.mkdir(exist_ok=True)
-    env = {"FILESYSTEM_PREFIX": f"{pyramids}/", "MAX_CVT": "10000", "JPEG_QUALITY": "85",
-           "VERBOSITY": "0", "LOGFILE": str(home / "iipsrv.log")}
-    environment = ", ".join(f'"{k}" => "{v}"' for k, v in env.items())
+    env = dict(os.environ, FILESYSTEM_PREFIX=f"{pyramids}/", MAX_CVT="10000",
+               JPEG_QUALITY="85", VERBOSITY="0", LOGFILE=str(home / "iipsrv.log"))
+    sockets = [home / f"iipsrv-{i}.sock" for i in range(2)]
+    log = workdir / "iipsrv.log"
+    backends = []
+    for sock in sockets:
+        sock.unlink(missing_ok=True)
+        backends.append(spawn([str(IIPSRV), "--bind", str(sock)], log, env))
+    hosts = ", ".join(f'("socket" => "{sock}", "check-local" => "disable")' for sock in sockets)
     (home / "lighttpd.conf").write_text(f"""
 server.document-root = "{home}"
 server.bind = "127.0.0.1"
@@ -190,17 +211,16 @@ server.errorlog = "{home}/error.log"
 server.max-keep-alive-requests = 1000000
 server.max-keep-alive-idle = 60
 server.modules = ("mod_fastcgi")
-fastcgi.server = ("/fcgi-bin/iipsrv.fcgi" => ((
-    "socket" => "{home}/iipsrv.sock", "check-local" => "disable",
-    "min-procs" => 2, "max-procs" => 2, "bin-path" => "{IIPSRV}",
-    "bin-environment" => ({environment}))))
+fastcgi.server = ("/fcgi-bin/iipsrv.fcgi" => ({hosts}))
 """)
+    deadline = time.monotonic() + 10
+    while not all(s.exists() for s in sockets) and time.monotonic() < deadline:
+        time.sleep(0.05)
     lighttpd = shutil.which("lighttpd", path=SBIN) or "/usr/sbin/lighttpd"
-    log = workdir / "lighttpd.log"
+    front = spawn([lighttpd, "-D", "-f", str(home / "lighttpd.conf")], log)
     server = Server("iipsrv", f"http://127.0.0.1:{port}", "/fcgi-bin/iipsrv.fcgi?IIIF={id}.tif",
-                    spawn([lighttpd, "-D", "-f", str(home / "lighttpd.conf")], log),
-                    f"iipsrv {version('iipimage-server')} ×2 FastCGI, lighttpd "
-                    f"{version('lighttpd')}", log)
+                    [front, *backends], f"iipsrv {version('iipimage-server')} ×2 FastCGI, "
+                    f"lighttpd {version('lighttpd')}", log)
     wait_ready(server, server.image.format(id=identifier) + "/info.json")
     return server
 
@@ -208,7 +228,8 @@ fastcgi.server = ("/fcgi-bin/iipsrv.fcgi" => ((
 # -- nginx with the dzsave tiles ---------------------------------------------------------------
 
 def start_nginx(static: Path, workdir: Path, identifier: str = "bench") -> Server:
-    """The physical limit: pre-cut files sent by nginx (2 workers, sendfile, no access log)."""
+    """The physical limit: pre-cut files sent by nginx (2 workers, sendfile, no access log,
+    open file descriptors cached within a quarter of the open-files limit)."""
     port = free_port()
     home = workdir / "nginx"
     (home / "tmp").mkdir(parents=True, exist_ok=True)
@@ -226,7 +247,7 @@ http {{
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
-  open_file_cache max=20000 inactive=120s;
+  open_file_cache max={resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 4} inactive=120s;
   types {{ image/jpeg jpg; application/json json; }}
   default_type application/octet-stream;
 {temps}
@@ -238,7 +259,7 @@ http {{
     command = [nginx, "-p", str(home), "-e", str(home / "error.log"),
                "-c", str(home / "nginx.conf")]
     server = Server("nginx-static", f"http://127.0.0.1:{port}", "/{id}",
-                    spawn(command, log), f"nginx {version('nginx')}, 2 workers", log)
+                    [spawn(command, log)], f"nginx {version('nginx')}, 2 workers", log)
     wait_ready(server, f"/{identifier}/info.json")
     return server
 
@@ -251,6 +272,7 @@ class S3Service:
     def __init__(self, root: Path):
         self.root = root
         self.started_here = False
+        self.uploaded: list[tuple] = []  # (client, bucket, key) to delete afterwards
 
     def env(self) -> dict[str, str]:
         text = subprocess.run([str(self.root / "services" / "env")], capture_output=True,
@@ -301,10 +323,13 @@ class S3Service:
             client.upload_file(str(pyramid), bucket, key)
             print(f"  uploaded the pyramid to s3://{bucket}/{key} in "
                   f"{time.monotonic() - started:.0f} s", flush=True)
+        self.uploaded.append((client, bucket, key))
         server_env = dict(os.environ, SEN_S3_ENDPOINT_URL=env["SEN_TEST_S3_ENDPOINT"],
                           SEN_S3_ACCESS_KEY=env["SEN_TEST_S3_ACCESS_KEY"],
                           SEN_S3_SECRET_KEY=env["SEN_TEST_S3_SECRET_KEY"],
                           SEN_S3_REGION="us-east-1")
+        if "--cache-dir" in sen_help():  # start cold, and leave nothing behind
+            flags = [*flags, "--cache-dir", str(workdir / "s3-cache")]
         try:
             return start_sen(f"s3://{bucket}/{prefix}", workdir, flags, name="sen-s3",
                              env=server_env, identifier=pyramid.stem, timeout=300)
@@ -314,6 +339,13 @@ class S3Service:
             return None
 
     def restore(self) -> None:
+        """Delete what was uploaded; stop the S3 server if it was started here."""
+        for client, bucket, key in self.uploaded:
+            try:
+                client.delete_object(Bucket=bucket, Key=key)
+            except Exception as exc:  # cleaning up: say it and go on
+                print(f"  could not delete s3://{bucket}/{key}: {exc}")
+        self.uploaded.clear()
         if self.started_here:
             subprocess.run([str(self.root / "services" / "down"), "s3"], capture_output=True)
             self.started_here = False

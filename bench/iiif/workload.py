@@ -13,13 +13,14 @@ import http.client
 import json
 import math
 import random
+import statistics
 import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import servers
@@ -38,6 +39,7 @@ class Ask:
     width: int  # expected output size, after rotation; 0: not checked
     height: int
     exact: bool = True  # False: one pixel of rounding either way is fine
+    identifier: str = "bench"
 
     def path(self, version: int) -> str:
         size = self.size or (f"{self.width},{self.height}" if version == 3 else f"{self.width},")
@@ -68,7 +70,8 @@ def tiles(document: dict) -> list[Ask]:
     return asks
 
 
-def unaligned(width: int, height: int, rng: random.Random, count: int = 2000) -> list[Ask]:
+def unaligned(width: int, height: int, rng: random.Random, count: int = 2000,
+              identifiers: tuple[str, ...] = ("bench",)) -> list[Ask]:
     """Random regions and sizes (never upscaled), rotations by 90° (iipsrv 1.1 refuses
     other angles) and a third in gray: what a cropping or annotating client sends."""
     asks = []
@@ -93,7 +96,8 @@ def unaligned(width: int, height: int, rng: random.Random, count: int = 2000) ->
         if rotation in (90, 270):
             out = out[::-1]
         quality = "gray" if rng.random() < 0.3 else "default"
-        asks.append(Ask(f"{x},{y},{rw},{rh}", size, rotation, quality, *out, exact=exact))
+        asks.append(Ask(f"{x},{y},{rw},{rh}", size, rotation, quality, *out, exact=exact,
+                        identifier=rng.choice(identifiers)))
     return asks
 
 
@@ -103,28 +107,62 @@ def thumbnail(width: int, height: int) -> Ask:
                exact=False)
 
 
-def url_lists(started: dict[str, servers.Server], identifier: str, seed: int) -> dict:
-    """{kind: {server name: (Ask list, path list)}}; the static server only has tiles."""
+def paths(server: servers.Server, asks: list[Ask], version: int) -> list[str]:
+    return [server.image.format(id=a.identifier) + "/" + a.path(version) for a in asks]
+
+
+def url_lists(started: dict[str, servers.Server], identifiers: tuple[str, ...], seed: int,
+              unaligned_count: int = 4000) -> dict:
+    """{kind: {server name: (asks, paths)}}; the static server only has tiles.
+
+    Tiles and unaligned regions are spread over all ``identifiers`` (the same pyramid under
+    several names), so that a run does not ask for any URL twice: Sen remembers the URLs of
+    stored tiles it has answered, and iipsrv keeps a tile cache.
+    """
     lists: dict[str, dict] = {"aligned": {}, "unaligned": {}, "thumbnail": {}}
-    documents = {name: info(server, identifier) for name, server in started.items()}
+    documents = {name: info(server, identifiers[0]) for name, server in started.items()}
     for name, server in started.items():
         document = documents[name]
-        prefix = server.image.format(id=identifier) + "/"
-        asks = tiles(document)
-        random.Random(seed).shuffle(asks)
         version = 3 if name == "nginx-static" else document["version"]  # dzsave: w,h paths
-        lists["aligned"][name] = (asks, [prefix + a.path(version) for a in asks])
+        grid = tiles(document)
+        # "w," leaves the height to the server: iipsrv rounds it down, OpenSeadragon up.
+        asks = [replace(a, identifier=i, exact=version == 3) for i in identifiers for a in grid]
+        random.Random(seed).shuffle(asks)
+        lists["aligned"][name] = (asks, paths(server, asks, version))
         if name == "nginx-static":
             continue
-        asks = unaligned(document["width"], document["height"], random.Random(seed))
-        lists["unaligned"][name] = (asks, [prefix + a.path(version) for a in asks])
-        ask = thumbnail(document["width"], document["height"])
-        lists["thumbnail"][name] = ([ask], [prefix + ask.path(version)])
+        asks = unaligned(document["width"], document["height"], random.Random(seed),
+                         unaligned_count, identifiers)
+        lists["unaligned"][name] = (asks, paths(server, asks, version))
+        asks = [thumbnail(document["width"], document["height"])]
+        lists["thumbnail"][name] = (asks, paths(server, asks, version))
     grids = {name: {a.path(3) for a in asks} for name, (asks, _) in lists["aligned"].items()}
     if len({frozenset(g) for g in grids.values()}) > 1:
         sizes = {name: (documents[name]["tiles"], len(g)) for name, g in grids.items()}
         print(f"  note: the servers advertise different tiles; each gets its own: {sizes}")
     return lists
+
+
+def one_image_tiles(server: servers.Server, identifier: str, seed: int) -> tuple:
+    """Every tile of one image, shuffled: the list that is touched once, then measured."""
+    document = info(server, identifier)
+    asks = [replace(a, identifier=identifier, exact=document["version"] == 3)
+            for a in tiles(document)]
+    random.Random(seed).shuffle(asks)
+    return asks, paths(server, asks, document["version"])
+
+
+def first_render_ms(server: servers.Server, identifier: str) -> float:
+    """Median latency of 40 thumbnails of distinct sizes, asked one at a time: what a
+    thumbnail costs before any cache has seen it."""
+    times = []
+    for width in range(360, 400):
+        started = time.perf_counter()
+        status, _ = get(server.url(identifier, f"full/{width},/0/default.jpg"))
+        times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            return math.nan
+    return statistics.median(times)
 
 
 # -- checking and loading ------------------------------------------------------------------------
@@ -183,10 +221,18 @@ def verify(started: dict[str, servers.Server], lists: dict, seed: int,
 def wrk(base: str, listing: Path, duration: float, offset: int) -> dict:
     command = ["wrk", "-t2", "-c4", f"-d{duration}s", "--latency", "-s", str(LUA), base,
                "--", str(listing), str(offset), "2"]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
-    line = next((x for x in out.stdout.splitlines() if x.startswith("SENBENCH ")), None)
+    # Its own session, and always reaped: Ctrl-C reaches this script, which stops wrk.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=duration + 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    line = next((x for x in stdout.splitlines() if x.startswith("SENBENCH ")), None)
     if line is None:
-        raise RuntimeError(f"wrk printed no result: {out.stdout[-500:]} {out.stderr[-500:]}")
+        raise RuntimeError(f"wrk printed no result: {stdout[-500:]} {stderr[-500:]}")
     r = json.loads(line.removeprefix("SENBENCH "))
     return {"requests": r["requests"], "rps": r["requests"] / (r["duration_us"] / 1e6),
             "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
@@ -194,10 +240,11 @@ def wrk(base: str, listing: Path, duration: float, offset: int) -> dict:
             "kb_per_answer": r["bytes"] / 1024 / max(r["requests"], 1)}
 
 
-def fetch_all(server: servers.Server, paths: list[str], connections: int = 4) -> Counter:
-    """Every path once over ``connections`` keep-alive connections; status counts."""
+def fetch_all(server: servers.Server, urls: list[str], connections: int = 4) -> Counter:
+    """Every path in ``urls`` once, over ``connections`` keep-alive connections; the
+    count of each HTTP status."""
     counts: Counter = Counter()
-    lock, queue = threading.Lock(), list(reversed(paths))
+    lock, queue = threading.Lock(), list(reversed(urls))
     host, port = server.base.removeprefix("http://").split(":")
 
     def worker():
@@ -220,7 +267,7 @@ def fetch_all(server: servers.Server, paths: list[str], connections: int = 4) ->
                 counts[status] += 1
         connection.close()
 
-    workers = [threading.Thread(target=worker) for _ in range(connections)]
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
     for w in workers:
         w.start()
     for w in workers:
@@ -235,7 +282,6 @@ def memory_run(args, flags: list[str], workdir: Path, test_files, identifier: st
     started = time.monotonic()
     server = servers.start_sen(files["pyramids"], workdir, flags, name="sen-memory")
     rng = random.Random(args.seed)
-    prefix = server.image.format(id=identifier) + "/"
     n = args.memory_requests
     aligned = rng.sample(tiles(info(server, identifier)), int(n * 0.7))
     mix = (aligned + unaligned(width, height, rng, int(n * 0.25))
@@ -251,11 +297,11 @@ def memory_run(args, flags: list[str], workdir: Path, test_files, identifier: st
                 peaks[pid] = max(peaks.get(pid, 0), kb)
             time.sleep(0.05)
 
-    sampler = threading.Thread(target=sample)
+    sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     print(f"  {len(mix)} mixed requests against {server.describe}", flush=True)
     try:
-        counts = fetch_all(server, [prefix + a.path(3) for a in mix])
+        counts = fetch_all(server, paths(server, mix, 3))
     finally:
         done.set()
         sampler.join()
@@ -264,5 +310,6 @@ def memory_run(args, flags: list[str], workdir: Path, test_files, identifier: st
     return {"image": f"{width}x{height}", "requests": len(mix),
             "statuses": {str(k): v for k, v in counts.items()},
             "peak_worker_mb": round(max(workers.values()) / 1024, 1),
+            "worker_peaks_mb": sorted(round(kb / 1024) for kb in workers.values()),
             "peak_parent_mb": round(peaks.get(server.process.pid, 0) / 1024, 1),
             "processes": len(peaks), "seconds": round(time.monotonic() - started)}
