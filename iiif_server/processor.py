@@ -21,11 +21,13 @@ from .tiff import JPEG
 
 #: Part of every image ETag: raise it when a change here alters the bytes of
 #: an answer, so that caches do not keep revalidating the old ones.
-RENDERING_VERSION = 2
+RENDERING_VERSION = 3
 #: Lossy encoders' quality: the pyramid itself is JPEG at 85, so more would
 #: only grow the files.
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
+#: Largest answer whose JPEG Huffman tables are optimised (see ``_encode``).
+OPTIMIZE_JPEG_PIXELS = 4_000_000
 
 
 def choose_level(pyramid: Pyramid, plan: Plan) -> int:
@@ -172,7 +174,11 @@ def _encode(image: pyvips.Image, fmt: str, *, bitonal: bool) -> bytes:
     if fmt == "jpg":
         if image.hasalpha():
             image = image.flatten(background=[255] * (image.bands - 1))
-        return image.jpegsave_buffer(Q=JPEG_QUALITY, keep="none", optimize_coding=True)
+        # Optimised Huffman tables make small answers (tiles, thumbnails) a little
+        # smaller, but libjpeg then holds every coefficient of the image in memory:
+        # for a 25-megapixel answer that is ~140 MB more per worker.
+        small = image.width * image.height <= OPTIMIZE_JPEG_PIXELS
+        return image.jpegsave_buffer(Q=JPEG_QUALITY, keep="none", optimize_coding=small)
     if fmt == "png":
         return image.pngsave_buffer(compression=6, keep="none",
                                     bitdepth=1 if bitonal and image.bands == 1 else 8)

@@ -57,6 +57,9 @@ def serve(factory: str, *, host: str, port: int, workers: int, env: dict[str, st
 
     os.environ.update(env)
     os.environ["VIPS_CONCURRENCY"] = "1"
+    # glibc gives each thread that allocates its own arena, and libvips' threads
+    # leave them full of freed blocks: two arenas keep a worker's size flat.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     Granian(factory, factory=True, interface=Interfaces.WSGI, address=host, port=port,
             workers=workers, blocking_threads=1, backlog=2048, respawn_failed_workers=True,
             log_level="warning").serve()
