@@ -18,7 +18,7 @@ RESTRICTED_IDS = ("gia-pha-ho-tran", "ho-so-noi-bo", "dt-qh-0005", "dt-nb-0007")
 
 
 def make_settings(data_dir: Path, **overrides):
-    return load_settings(env={}, data_dir=data_dir, base_url=BASE_URL, **overrides)
+    return load_settings(env={}, data_dir=data_dir, **{"base_url": BASE_URL, **overrides})
 
 
 @pytest.fixture
