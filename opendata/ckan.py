@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import ckanapi
 
+from opendata import dcat, dumps
 from repository import access, links
 from repository.errors import SenError
 from repository.repo import Repository
@@ -27,7 +28,7 @@ from repository.text import slugify
 
 #: Licence of what Sen publishes about its collections (the metadata and dumps).
 METADATA_LICENSE = "cc-zero"
-METADATA_LICENSE_URI = "http://creativecommons.org/publicdomain/zero/1.0/"
+METADATA_LICENSE_URI = str(dcat.METADATA_LICENSE)
 #: Marks the datasets this Sen manages, so that only those are ever changed or purged.
 MANAGED_BY = "sen"
 HASH_FIELD = "sen_content_hash"
@@ -69,21 +70,11 @@ def organization_name(library: str) -> str:
     return f"sen-{slugify(library, 90)}"
 
 
-def _dumps(repo: Repository) -> dict[str, dict]:
-    """The dumps' index written by ``sen publish dumps``, by file name (empty if none)."""
-    try:
-        index = json.loads(repo.storage.get("opendata/dumps/index.json"))
-    except SenError:
-        return {}
-    entries = index.get("dumps", index) if isinstance(index, dict) else index
-    return {d["name"]: d for d in entries}
-
-
 def wanted_datasets(repo: Repository) -> tuple[dict[str, dict], dict[str, str]]:
     """Every dataset Sen wants in CKAN (by name), and the organisations they need."""
     base = repo.settings.public_url
     visible = access.visible_levels()
-    dumps = _dumps(repo)
+    published = {d["name"]: d for d in (dumps.load_index(repo) or {}).get("dumps", [])}
     datasets, organizations = {}, {}
     for collection in repo.catalogue.collections(visible):
         cid = collection["id"]
@@ -101,11 +92,11 @@ def wanted_datasets(repo: Repository) -> tuple[dict[str, dict], dict[str, str]]:
             "access_url": links.iiif_collection(base, cid),
             "license": METADATA_LICENSE_URI}]
         for extension, (media_type, file_type) in DUMP_FORMATS.items():
-            dump = dumps.get(f"{cid}.{extension}")
+            dump = published.get(dumps.dump_name(cid, extension))
             if dump is None:
                 continue
             resources.append({
-                "name": f"{cid}.{extension}", "url": links.dump(base, dump["name"]),
+                "name": dump["name"], "url": links.dump(base, dump["name"]),
                 "download_url": links.dump(base, dump["name"]), "access_url": landing,
                 "format": FILE_TYPE + file_type, "mimetype": IANA + media_type,
                 "size": dump["size"], "hash": f"sha256:{dump['sha256']}",

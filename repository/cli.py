@@ -217,6 +217,52 @@ def migrate(ctx: click.Context, to_storage: str, to_database: str | None,
                + (f" SEN_SEARCH_URL={to_search}" if to_search else "") + ".")
 
 
+@cli.group()
+def publish() -> None:
+    """Publish the open data: bulk dumps and the DCAT catalogue (and portals)."""
+
+
+@publish.command("dumps")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def publish_dumps(ctx: click.Context, quiet: bool) -> None:
+    """Write N-Triples, JSON-LD and CSV dumps of every public collection into storage."""
+    from opendata import dumps, sparql
+
+    repo = _repo(ctx)
+    repo.init()
+    with _progress("Dumps", not quiet) as progress:
+        index = dumps.publish(repo, progress)
+    for dump in index["dumps"]:
+        triples = f", {dump['triples']} triples" if dump["triples"] is not None else ""
+        click.echo(f"  {dump['name']:48} {dump['size']:>12,} bytes{triples}")
+    if index["dumps"]:
+        sparql.store_path(repo)  # load the SPARQL store now rather than on the first query
+    click.echo(f"{len(index['datasets'])} datasets, {len(index['dumps'])} files published "
+               f"under {dumps.PREFIX} (catalogue: {repo.settings.public_url}/catalog.ttl).")
+
+
+@publish.command("ckan")
+@click.option("--url", envvar="SEN_CKAN_URL", required=True,
+              help="The CKAN portal (SEN_CKAN_URL).")
+@click.option("--token", envvar="SEN_CKAN_TOKEN", required=True,
+              help="A CKAN API token of a user who may create datasets (SEN_CKAN_TOKEN).")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@click.pass_context
+def publish_ckan(ctx: click.Context, url: str, token: str, dry_run: bool) -> None:
+    """Bring a CKAN portal in step: one DCAT dataset per public collection."""
+    from opendata import ckan
+
+    report = ckan.publish(_repo(ctx), url, token, dry_run=dry_run)
+    verb = "would be" if dry_run else "were"
+    for kind in ("organizations", "created", "updated", "deleted"):
+        for name in getattr(report, kind):
+            click.echo(f"  {kind:13} {name}")
+    click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
+               f"{len(report.deleted)} removed, {len(report.unchanged)} unchanged: "
+               f"{report.writes} writes {verb} made to {url}.")
+
+
 @cli.command()
 @click.argument("query", required=False, default="")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 
+from opendata.rdf import schema_org
 from repository import record as rec
 from repository import services
 from repository.errors import BadRequest
@@ -75,4 +76,5 @@ def item(item_id: str):
     record = found["record"]
     found["languages"] = [rec.language_name(c, g.lang) for c in record.get("language", [])]
     return render_template("item.html", item=found, record=record,
-                           citation=citation(record, found["summary"].get("url", ""), g.lang))
+                           citation=citation(record, found["summary"].get("url", ""), g.lang),
+                           schema_org=schema_org(record, repo().settings))
