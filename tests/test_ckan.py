@@ -14,7 +14,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from ingest import pipeline
 from ingest.sample import write_sample
-from opendata import ckan
+from opendata import ckan, dumps
 from repository import links
 from repository.repo import Repository
 from tests.conftest import make_settings
@@ -108,6 +108,7 @@ def test_publish_republish_change_and_hide(portal, published_repo):
 def test_dcat_output_of_ckan_round_trips_sens_metadata(portal, published_repo):
     url, token, _client = portal
     repo, _source = published_repo
+    dumps.publish(repo)  # the dumps become distributions, with size and checksum
     ckan.publish(repo, url, token)
     base = repo.settings.public_url
     wanted, _orgs = ckan.wanted_datasets(repo)
@@ -125,9 +126,14 @@ def test_dcat_output_of_ckan_round_trips_sens_metadata(portal, published_repo):
                                       if e["key"] == "publisher_uri")
         distributions = list(graph.objects(subject, DCAT.distribution))
         assert len(distributions) == len(dataset["resources"])
+        downloads = set()
         for distribution in distributions:
             assert str(graph.value(distribution, DCTERMS.license)) == ckan.METADATA_LICENSE_URI
             assert graph.value(distribution, DCAT.accessURL) is not None
+            if graph.value(distribution, DCAT.downloadURL) is not None:
+                downloads.add(str(graph.value(distribution, DCAT.downloadURL)))
+        assert downloads == {links.dump(base, dumps.dump_name(collection_id, extension))
+                             for extension in ("nt", "jsonld", "csv")}
 
 
 def test_ckan_refusals_are_clear_errors(portal, published_repo):
