@@ -144,11 +144,11 @@ class ImageServer:
         etag = _etag(source.etag, resolved.canonical, limits, processor.RENDERING_VERSION)
         if self._not_modified(request, response, etag):
             return response
-        data = processor.stored_tile(pyramid, source.reader(), resolved)
+        data = self.rendered.get(etag)
         if data is None:
-            data = self.rendered.get(etag)
-        if data is None:
-            data = processor.render(self.pyramids, source, pyramid, resolved)
+            data = processor.stored_tile(pyramid, source.reader(), resolved)
+            if data is None:
+                data = processor.render(self.pyramids, source, pyramid, resolved)
             self.rendered.put(etag, data)
         response.set_data(data)
         return response
@@ -197,10 +197,10 @@ def _decoded_path(environ: WSGIEnvironment) -> str:
 
 
 class RenderedCache:
-    """Recently rendered answers (thumbnails above all), by ETag, within a byte budget.
+    """Recently rendered answers (thumbnails, edge tiles), by ETag, within a byte budget.
 
-    A thumbnail is decoded and encoded once per worker, then sent from memory;
-    large answers are not kept, so the budget holds many small ones.
+    A thumbnail or an edge tile is decoded and encoded once per worker, then sent
+    from memory; large answers are not kept, so the budget holds many small ones.
     """
 
     def __init__(self, budget: int = 32 << 20, largest: int = 512 << 10):
