@@ -256,28 +256,41 @@ class StoredTiles:
         if m is None:
             return None
         x, y, w, h, sw = int(m["x"]), int(m["y"]), int(m["w"]), int(m["h"]), int(m["sw"])
-        if w != h or not w or not sw or (m["sh"] and int(m["sh"]) != sw):
-            return None
+        sh = int(m["sh"]) if m["sh"] else None
+        if not (w and h and sw) or (sh is None and w != h):
+            return None  # "w," on a rectangle: the general pipeline works out the height
+        sh = sh or sw
         try:
             source = self.server.resolver(m["id"])
             pyramid = self.server.pyramids.describe(source)
         except Exception:
             return None  # the general pipeline answers with the right error
-        index = (w // sw).bit_length() - 1
-        if sw * (1 << index) != w or index >= len(pyramid.tiff):
+        # The level: the scale s for which the region is one tile's box (a whole
+        # tile, or one cut short by the image's right or bottom edge).
+        index = max(0, (-(-w // sw) - 1).bit_length())
+        if index >= len(pyramid.tiff):
             return None
-        level = pyramid.tiff[index]
-        col, row = x // w, y // w
-        if (level.compression != JPEG or level.tile_width != sw or level.tile_height != sw
-                or x % w or y % w or (col + 1) * sw > level.width
-                or (row + 1) * sw > level.height):
+        level, scale = pyramid.tiff[index], 1 << index
+        tile = level.tile_width
+        span = tile * scale
+        if (level.compression != JPEG or level.tile_height != tile or x % span or y % span
+                or (w, h) != (min(span, pyramid.width - x), min(span, pyramid.height - y))
+                or (sw, sh) != (-(-w // scale), -(-h // scale))):
             return None
+        col, row = x // span, y // span
+        if (sw, sh) == (tile, tile) and (col + 1) * tile <= level.width \
+                and (row + 1) * tile <= level.height:
+            made = None  # a whole stored tile
+        else:
+            made = (pyramid.edges or {}).get((index, col, row))
+            if made is None or (made[2], made[3]) != (sw, sh):
+                return None  # an edge tile of an older pyramid: decoded by the pipeline
         limits = self.server.limits_for(source)
-        if sw > limits.max_width or sw * sw > limits.max_area:
+        if max(sw, sh) > limits.max_width or sw * sh > limits.max_area:
             return None
         full = (x, y, w, h) == (0, 0, pyramid.width, pyramid.height)
-        size = "max" if (sw, sw) == largest_size(w, h, limits, allow_upscale=False) \
-            else f"{sw},{sw}"
+        size = "max" if (sw, sh) == largest_size(w, h, limits, allow_upscale=False) \
+            else f"{sw},{sh}"
         canonical = f"{'full' if full else f'{x},{y},{w},{h}'}/{size}/0/default.jpg"
         etag = _etag(source.etag, canonical, limits, processor.RENDERING_VERSION)
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
@@ -292,7 +305,8 @@ class StoredTiles:
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             start_response("304 Not Modified", headers[1:])
             return []
-        data = level.tile_jpeg(source.reader(), col, row)
+        read = source.reader()
+        data = level.tile_jpeg(read, col, row) if made is None else read(made[0], made[1])
         start_response("200 OK", [*headers, ("Content-Length", str(len(data)))])
         return [] if method == "HEAD" else [data]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pyvips
 
+from .edges import render_edge
 from .pyramid import Pyramid, Pyramids
 from .request import Plan
 from .resolver import ImageSource, Reader
@@ -95,17 +96,20 @@ def stored_tile(pyramid: Pyramid, read: Reader, plan: Plan) -> bytes | None:
 
     An aligned tile inside the image is sent as stored: its JPEG bytes, with its
     level's tables spliced in front, no pixel decoded. A tile at the right or
-    bottom edge (stored padded to full size) is decoded alone, cut to the image
-    and encoded; anything else goes through :func:`render`.
+    bottom edge (stored padded to full size) was cut when the pyramid was built
+    (:mod:`edges`); in an older pyramid it is decoded alone, cut and encoded.
+    Anything else goes through :func:`render`.
     """
     position = tile_position(pyramid, plan)
     if position is None:
         return None
-    data = pyramid.tiff[position.index].tile_jpeg(read, position.col, position.row)
+    level = pyramid.tiff[position.index]
     if position.stored_as_is(pyramid, plan):
-        return data
-    image = pyvips.Image.new_from_buffer(data, "").crop(0, 0, position.width, position.height)
-    return _encode(_scale(image, plan.width, plan.height), "jpg", bitonal=False)
+        return level.tile_jpeg(read, position.col, position.row)
+    made = (pyramid.edges or {}).get((position.index, position.col, position.row))
+    if made is not None and (plan.width, plan.height) == (made[2], made[3]):
+        return read(made[0], made[1])  # made when the pyramid was built
+    return render_edge(level, read, position.col, position.row, (plan.width, plan.height))
 
 
 def render(pyramids: Pyramids, source: ImageSource, pyramid: Pyramid, plan: Plan) -> bytes:

@@ -18,6 +18,7 @@ from threading import Lock
 
 import pyvips
 
+from .edges import read_edges
 from .resolver import ImageSource
 from .tiff import TiffError, TiffLevel, read_levels
 
@@ -41,6 +42,9 @@ class Level:
 class Pyramid:
     levels: tuple[Level, ...]  # largest first; levels[0] is the full image
     tiff: tuple[TiffLevel, ...]  # where the stored tiles of each level are
+    #: (level, col, row) -> (offset, length, width, height) of the edge tiles made
+    #: when the pyramid was built (see ``edges``); None for pyramids without them.
+    edges: dict | None = None
 
     @property
     def width(self) -> int:
@@ -66,11 +70,13 @@ class Pyramids:
         if found is not None:
             return found
         try:
-            tiff = tuple(read_levels(source.reader()))
+            read = source.reader()
+            tiff = tuple(read_levels(read))
+            edges = read_edges(read, source.size)
         except (TiffError, OSError, IndexError, ValueError, struct.error) as exc:
             raise UnreadableImage(f"{source.name}: {exc}") from None
         levels = tuple(Level(2 ** n, t.width, t.height) for n, t in enumerate(tiff))
-        pyramid = Pyramid(levels, tiff)
+        pyramid = Pyramid(levels, tiff, edges)
         with self._lock:
             self._described[key] = pyramid
             while len(self._described) > self.cache_size:

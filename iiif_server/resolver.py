@@ -41,6 +41,7 @@ class ImageSource:
     path: str | Path | None = None  # the pyramidal TIFF on this machine, if it is here
     read: Reader | None = None  # ranged reads, when it is elsewhere
     fetch: Callable[[], Path] | None = None  # a local copy, made on demand
+    size: int | None = None  # of the file, to find the edge tiles at its end
     #: Per-image limits (restricted sizes); None means the server's default.
     #: They can only lower the server's limits, never raise them.
     max_width: int | None = None
@@ -116,7 +117,7 @@ class DirectoryResolver:
             raise NotFound("no such image") from None
         if not stat.S_ISREG(info.st_mode):
             raise NotFound("no such image")
-        return ImageSource(name=name, path=name,
+        return ImageSource(name=name, path=name, size=info.st_size,
                            etag=f"{info.st_mtime_ns:x}-{info.st_size:x}")
 
 
@@ -161,13 +162,14 @@ def remembered(resolver: Resolver, seconds: float) -> Resolver:
 def storage_source(storage, cache, key: str) -> ImageSource:
     """A pyramid in storage: read in place when local, from the local copy once there is
     one, and until then by ranged reads while the copy is fetched in the background."""
-    etag = storage.stat(key).etag  # NotFound if missing
+    info = storage.stat(key)  # NotFound if missing
+    etag = info.etag
     local = storage.local_path(key) or cache.cached(key, etag)
     if local is not None:
-        return ImageSource(name=key, path=local, etag=etag)
+        return ImageSource(name=key, path=local, etag=etag, size=info.size)
     cache.prefetch(key, etag)
-    return ImageSource(name=key, etag=etag, read=lambda offset, length: storage.get_range(
-        key, offset, length), fetch=lambda: cache.path(key, etag))
+    return ImageSource(name=key, etag=etag, size=info.size, read=lambda offset, length:
+                       storage.get_range(key, offset, length), fetch=lambda: cache.path(key, etag))
 
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]|\.\.|^\.")

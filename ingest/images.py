@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyvips
 
+from iiif_server.edges import append_edges
 from repository.errors import IngestError, Problem
 
 #: Leading bytes of the formats Sen accepts as masters. Checking them first
@@ -112,6 +113,7 @@ def build_pyramid(source: Path, dest: Path, *, tile_size: int = 256,
         str(tmp), tile=True, tile_width=tile_size, tile_height=tile_size, pyramid=True,
         compression="jpeg", Q=quality, bigtiff=image.width * image.height > 1 << 28,
     )
+    append_edges(tmp)  # the edge tiles, cut once here rather than on every request
     os.replace(tmp, dest)
     return ImageInfo(width=image.width, height=image.height, format="tiff")
 

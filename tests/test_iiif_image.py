@@ -577,6 +577,46 @@ def test_the_tile_hot_path_answers_exactly_as_the_general_pipeline(root):
                 assert a.headers[name] == b.headers[name], (url, name)
 
 
+def test_every_tile_a_viewer_asks_is_the_same_from_either_path(root):
+    """All tiles of every level, as OpenSeadragon asks them (``w,h``), edges included:
+    the hot path (stored and pre-cut tiles) and the general pipeline agree byte for byte."""
+    import math
+
+    fast = create_app(DirectoryResolver(root))
+    general = create_app(DirectoryResolver(root))
+    general.tiles.answer = lambda environ, start_response: None
+    width, height = 4031, 3023
+    served_hot = 0
+    for level in range(5):
+        scale = 1 << level
+        span = 256 * scale
+        for y in range(0, height, span):
+            for x in range(0, width, span):
+                w, h = min(span, width - x), min(span, height - y)
+                url = f"/tractor/{x},{y},{w},{h}/{math.ceil(w / scale)},{math.ceil(h / scale)}" \
+                      "/0/default.jpg"
+                environ = {"REQUEST_METHOD": "GET", "PATH_INFO": url, "SERVER_NAME": "a",
+                           "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+                served_hot += fast.tiles.answer(environ, lambda *a: None) is not None
+                a, b = Client(fast).get(url), Client(general).get(url)
+                assert a.status_code == b.status_code == 200, url
+                assert (a.data, a.headers["ETag"]) == (b.data, b.headers["ETag"]), url
+    assert served_hot > 200  # nearly every tile took the hot path
+
+
+def test_edge_tiles_are_cut_when_the_pyramid_is_built(root):
+    from iiif_server.edges import read_edges
+
+    source = DirectoryResolver(root)("tractor")
+    edges = read_edges(source.reader(), source.size)
+    assert edges and (0, 15, 0) in edges  # the right column at full resolution
+    offset, length, w, h = edges[(0, 15, 0)]
+    image = pyvips.Image.new_from_buffer(source.reader()(offset, length), "")
+    assert (image.width, image.height) == (w, h) == (191, 256)
+    # libvips still reads the file as the same pyramid.
+    assert pyvips.Image.new_from_file(str(source.path), page=0).width == 4031
+
+
 def test_the_tile_hot_path_asks_the_resolver_every_time(root):
     """Access and freshness are checked on every tile, however it is answered."""
     hidden = set()

@@ -99,6 +99,7 @@ def test_files(width: int, height: int, *, static: bool = True) -> dict[str, Pat
     """
     import pyvips
 
+    from iiif_server.edges import append_edges
     from ingest.images import build_pyramid
 
     folder = CACHE / f"{width}x{height}-v{GENERATOR_VERSION}"
@@ -119,6 +120,8 @@ def test_files(width: int, height: int, *, static: bool = True) -> dict[str, Pat
         log("building the pyramid with ingest.images.build_pyramid")
         build_pyramid(source, pyramid)  # writes a temporary file, then renames it
         log(f"  {pyramid.stat().st_size / 1e6:.0f} MB in {time.monotonic() - started:.0f} s")
+    elif append_edges(pyramid):  # a pyramid cached before Sen cut edge tiles at build time
+        log("added the pre-cut edge tiles to the cached pyramid")
     if static and not (tiles / IDENT / "info.json").exists():
         started = time.monotonic()
         log("cutting static tiles with dzsave --layout iiif3")
