@@ -22,7 +22,6 @@ from ingest import worker
 from ingest.images import inspect, verify_decodes
 from ingest.mapping import Row, check_header, map_row
 from ingest.sources import Source, open_source
-from ingest.worker import INCOMING, INGEST_ITEM
 from repository import alto
 from repository.errors import IngestError, Problem
 from repository.ocfl import sha512_file
@@ -149,7 +148,7 @@ def run(repo: Repository, planned: Plan, progress: Progress | None = None,
     group = f"ingest-{job}"
     local_inputs = isinstance(repo.queue, SqliteQueue)  # the embedded queue: one machine
     for item in planned.items:
-        repo.queue.put(INGEST_ITEM, _payload(repo, item, planned.source, job, group,
+        repo.queue.put(worker.INGEST_ITEM, _payload(repo, item, planned.source, job, group,
                                              local_inputs), group)
     summary.job = job
     if not wait:
@@ -184,7 +183,7 @@ def _payload(repo: Repository, item: PlannedItem, source: Source, job: int, grou
         if local_inputs:
             files[path] = {"path": str(src.resolve())}
         else:
-            key = f"{INCOMING}/{group}/{item.digests[path]}"
+            key = f"{worker.INCOMING}/{group}/{item.digests[path]}"
             if not repo.storage.exists(key):
                 repo.storage.put_file(key, src)
             files[path] = {"key": key}

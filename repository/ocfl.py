@@ -200,7 +200,3 @@ class Ocfl:
                     found.append(f"{object_id}: {path} does not match its sha512 digest")
         return found
 
-
-def created(inventory: dict, version: str = "v1") -> str:
-    return inventory["versions"][version]["created"]
-
