@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import re
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from threading import Lock
@@ -141,15 +142,16 @@ class ImageServer:
         response = Response(mimetype=wanted.media_type)
         response.headers["Link"] = (
             f'<{canonical}>;rel="canonical", <{info.PROFILE_URI}>;rel="profile"')
-        etag = _etag(source.etag, resolved.canonical, limits, processor.RENDERING_VERSION)
+        tag = _image_tag(source, limits)
+        etag = _image_etag(tag, resolved.canonical)
         if self._not_modified(request, response, etag):
             return response
-        data = self.rendered.get(etag)
+        data = self.rendered.get((tag, resolved.canonical))
         if data is None:
             data = processor.stored_tile(pyramid, source.reader(), resolved)
             if data is None:
                 data = processor.render(self.pyramids, source, pyramid, resolved)
-            self.rendered.put(etag, data)
+            self.rendered.put((tag, resolved.canonical), data)
         response.set_data(data)
         return response
 
@@ -197,7 +199,8 @@ def _decoded_path(environ: WSGIEnvironment) -> str:
 
 
 class RenderedCache:
-    """Recently rendered answers (thumbnails, edge tiles), by ETag, within a byte budget.
+    """Recently rendered answers (thumbnails, edge tiles), within a byte budget, by the
+    image's ETag prefix and the canonical form of the request.
 
     A thumbnail or an edge tile is decoded and encoded once per worker, then sent
     from memory; large answers are not kept, so the budget holds many small ones.
@@ -205,23 +208,23 @@ class RenderedCache:
 
     def __init__(self, budget: int = 32 << 20, largest: int = 512 << 10):
         self.budget, self.largest, self.used = budget, largest, 0
-        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self.lock = Lock()
 
-    def get(self, etag: str) -> bytes | None:
+    def get(self, key: tuple[str, str]) -> bytes | None:
         with self.lock:
-            data = self.items.get(etag)
+            data = self.items.get(key)
             if data is not None:
-                self.items.move_to_end(etag)
+                self.items.move_to_end(key)
             return data
 
-    def put(self, etag: str, data: bytes) -> None:
+    def put(self, key: tuple[str, str], data: bytes) -> None:
         if len(data) > self.largest:
             return
         with self.lock:
-            if etag in self.items:
+            if key in self.items:
                 return
-            self.items[etag] = data
+            self.items[key] = data
             self.used += len(data)
             while self.used > self.budget:
                 _old, dropped = self.items.popitem(last=False)
@@ -229,8 +232,20 @@ class RenderedCache:
 
 
 #: A viewer's tile request: ``{id}/{x},{y},{w},{h}/{tw},{th}|{tw},/0/default.jpg``.
-_TILE = re.compile(r"^/(?P<id>.+)/(?P<x>\d{1,9}),(?P<y>\d{1,9}),(?P<w>\d{1,9}),(?P<h>\d{1,9})"
-                   r"/(?P<sw>\d{1,5}),(?P<sh>\d{0,5})/0/(?:default|color)\.jpg$")
+_TILE = re.compile(r"^/(.+)/(\d{1,9}),(\d{1,9}),(\d{1,9}),(\d{1,9})"
+                   r"/(\d{1,5}),(\d{0,5})/0/(?:default|color)\.jpg$")
+
+
+class _Prepared:
+    """What every tile of one pyramid shares, worked out on its first tile."""
+
+    __slots__ = ("pyramid", "read", "limits", "tag")
+
+    def __init__(self, server: ImageServer, source: ImageSource):
+        self.pyramid = server.pyramids.describe(source)
+        self.read = source.reader()
+        self.limits = server.limits_for(source)
+        self.tag = _image_tag(source, self.limits)
 
 
 class StoredTiles:
@@ -240,31 +255,43 @@ class StoredTiles:
     recognised by one regular expression and a little arithmetic, and answered
     from the file with a positioned read: no request object, no general planning,
     no decoding. The identifier is resolved on every request (access, and
-    whether the pyramid changed), and the answer — bytes, ETag, canonical Link —
-    is exactly what the general pipeline gives for the same URL (a test compares
-    them). Anything else falls through to the general pipeline.
+    whether the pyramid changed); what the tiles of one pyramid share (its
+    description, open file, limits, ETag prefix) is worked out once per version
+    of it, and the answer — bytes, ETag, canonical Link — is exactly what the
+    general pipeline gives for the same URL (a test compares them). Anything else
+    falls through to the general pipeline.
     """
 
-    def __init__(self, server: ImageServer):
+    def __init__(self, server: ImageServer, size: int = 256):
         self.server = server
+        self.size = size
+        self.prepared: OrderedDict[tuple, _Prepared] = OrderedDict()
+        self.services: dict[tuple[str, str, str, str], str] = {}
 
     def answer(self, environ: WSGIEnvironment, start_response: StartResponse):
         method = environ.get("REQUEST_METHOD")
-        if method not in ("GET", "HEAD"):
+        if method != "GET" and method != "HEAD":
             return None
         m = _TILE.match(_decoded_path(environ))
         if m is None:
             return None
-        x, y, w, h, sw = int(m["x"]), int(m["y"]), int(m["w"]), int(m["h"]), int(m["sw"])
-        sh = int(m["sh"]) if m["sh"] else None
+        identifier, x, y, w, h, sw, sh = m.groups()
+        x, y, w, h, sw = int(x), int(y), int(w), int(h), int(sw)
+        sh = int(sh) if sh else None
         if not (w and h and sw) or (sh is None and w != h):
             return None  # "w," on a rectangle: the general pipeline works out the height
         sh = sh or sw
         try:
-            source = self.server.resolver(m["id"])
-            pyramid = self.server.pyramids.describe(source)
+            source = self.server.resolver(identifier)
+            key = (source.name, source.etag, source.path, source.max_width, source.max_area)
+            image = self.prepared.get(key)  # a lock-free read; eviction is FIFO
+            if image is None:
+                image = self.prepared[key] = _Prepared(self.server, source)
+                while len(self.prepared) > self.size:
+                    self.prepared.popitem(last=False)
         except Exception:
             return None  # the general pipeline answers with the right error
+        pyramid = image.pyramid
         # The level: the scale s for which the region is one tile's box (a whole
         # tile, or one cut short by the image's right or bottom edge).
         index = max(0, (-(-w // sw) - 1).bit_length())
@@ -285,30 +312,40 @@ class StoredTiles:
             made = (pyramid.edges or {}).get((index, col, row))
             if made is None or (made[2], made[3]) != (sw, sh):
                 return None  # an edge tile of an older pyramid: decoded by the pipeline
-        limits = self.server.limits_for(source)
+        limits = image.limits
         if max(sw, sh) > limits.max_width or sw * sh > limits.max_area:
             return None
         full = (x, y, w, h) == (0, 0, pyramid.width, pyramid.height)
         size = "max" if (sw, sh) == largest_size(w, h, limits, allow_upscale=False) \
             else f"{sw},{sh}"
         canonical = f"{'full' if full else f'{x},{y},{w},{h}'}/{size}/0/default.jpg"
-        etag = _etag(source.etag, canonical, limits, processor.RENDERING_VERSION)
-        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        service = (f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
-                   f"{environ.get('SCRIPT_NAME', '')}/{quote(m['id'], safe=IDENTIFIER_SAFE)}")
+        etag = _image_etag(image.tag, canonical)
         headers = [("Content-Type", "image/jpeg"), ("ETag", f'"{etag}"'),
                    ("Cache-Control", f"public, max-age={self.server.cache_seconds}"),
-                   ("Link", f'<{service}/{canonical}>;rel="canonical", '
-                            f'<{info.PROFILE_URI}>;rel="profile"'),
+                   ("Link", f'<{self.service(environ, identifier)}/{canonical}>;'
+                            f'rel="canonical", <{info.PROFILE_URI}>;rel="profile"'),
                    ("Access-Control-Allow-Origin", "*"),
                    ("Access-Control-Expose-Headers", "ETag, Link")]
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             start_response("304 Not Modified", headers[1:])
             return []
-        read = source.reader()
-        data = level.tile_jpeg(read, col, row) if made is None else read(made[0], made[1])
+        data = level.tile_jpeg(image.read, col, row) if made is None \
+            else image.read(made[0], made[1])
         start_response("200 OK", [*headers, ("Content-Length", str(len(data)))])
         return [] if method == "HEAD" else [data]
+
+    def service(self, environ: WSGIEnvironment, identifier: str) -> str:
+        """The image's base URI, as ``ImageServer.service_id`` makes it (remembered)."""
+        key = (environ.get("wsgi.url_scheme", "http"),
+               environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+               environ.get("SCRIPT_NAME", ""), identifier)
+        found = self.services.get(key)
+        if found is None:
+            if len(self.services) > 10_000:
+                self.services.clear()
+            found = self.services[key] = \
+                f"{key[0]}://{key[1]}{key[2]}/{quote(identifier, safe=IDENTIFIER_SAFE)}"
+        return found
 
 
 def _json_media_type(request: Request) -> str:
@@ -322,6 +359,19 @@ def _json_media_type(request: Request) -> str:
 
 def _etag(*parts: object) -> str:
     return hashlib.blake2b("\0".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+
+
+def _image_tag(source: ImageSource, limits: Limits) -> str:
+    """What the ETag of every answer from one pyramid shares: its version, the limits
+    it is served under, and the version of the rendering code."""
+    return _etag(source.etag, limits, processor.RENDERING_VERSION)[:24]
+
+
+def _image_etag(tag: str, canonical: str) -> str:
+    """The ETag of one answer. An ETag only tells the versions of one URL apart, so the
+    canonical form need not be hashed strongly: CRC-32 makes the answers of one image
+    differ too, at a fraction of the cost."""
+    return f"{tag}{zlib.crc32(canonical.encode()):08x}"
 
 
 def _preflight() -> Response:

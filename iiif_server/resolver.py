@@ -50,7 +50,7 @@ class ImageSource:
     def reader(self) -> Reader:
         if self.read is not None:
             return self.read
-        return _file_reader(self.path, self.etag)
+        return _open_files.reader(self.path, self.etag)
 
     def file(self) -> Path:
         if self.path is not None:
@@ -60,40 +60,50 @@ class ImageSource:
         return self.fetch()
 
 
-class _Descriptors:
-    """Open files kept per worker (positioned reads need no seek and no lock)."""
+class _OpenFile:
+    """A file open for positioned reads (no seek, no lock), closed when the last
+    reader of it is gone: a handle evicted from the cache below stays open for the
+    requests still reading it, so its descriptor number cannot be reused under them."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, path: str | Path):
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def read(self, offset: int, length: int) -> bytes:
+        return os.pread(self.fd, length, offset)
+
+    def __del__(self):
+        os.close(self.fd)
+
+
+class _OpenFiles:
+    """Open files kept per worker, the most recently opened ``size`` of them."""
 
     def __init__(self, size: int = 64):
         self.size = size
-        self.open: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self.open: OrderedDict[tuple[str, str], _OpenFile] = OrderedDict()
         self.lock = Lock()
 
-    def get(self, path: str | Path, etag: str) -> int:
+    def reader(self, path: str | Path, etag: str) -> Reader:
         key = (os.fspath(path), etag)
-        fd = self.open.get(key)  # on every tile: a lock-free read (eviction is FIFO)
-        if fd is not None:
-            return fd
+        found = self.open.get(key)  # on every tile: a lock-free read (eviction is FIFO)
+        if found is not None:
+            return found.read
         with self.lock:
-            fd = self.open.get(key)
-            if fd is not None:
-                return fd
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:
-                raise NotFound("image file missing") from None
-            self.open[key] = fd
-            while len(self.open) > self.size:
-                _key, old = self.open.popitem(last=False)
-                os.close(old)
-            return fd
+            found = self.open.get(key)
+            if found is None:
+                try:
+                    found = _OpenFile(path)
+                except OSError:
+                    raise NotFound("image file missing") from None
+                self.open[key] = found
+                while len(self.open) > self.size:
+                    self.open.popitem(last=False)
+            return found.read
 
 
-_descriptors = _Descriptors()
-
-
-def _file_reader(path: str | Path, etag: str) -> Reader:
-    fd = _descriptors.get(path, etag)
-    return lambda offset, length: os.pread(fd, length, offset)
+_open_files = _OpenFiles()
 
 
 #: Maps an identifier to its source; raises NotFound or Forbidden.
@@ -105,6 +115,8 @@ class DirectoryResolver:
 
     def __init__(self, root: Path):
         self.root = str(Path(root)) + os.sep
+        #: name -> (mtime, size, source): the same source while the file is unchanged
+        self.known: dict[str, tuple[int, int, ImageSource]] = {}
 
     def __call__(self, identifier: str) -> ImageSource:
         # Called for every tile: plain strings and one stat, no pathlib.
@@ -117,8 +129,15 @@ class DirectoryResolver:
             raise NotFound("no such image") from None
         if not stat.S_ISREG(info.st_mode):
             raise NotFound("no such image")
-        return ImageSource(name=name, path=name, size=info.st_size,
-                           etag=f"{info.st_mtime_ns:x}-{info.st_size:x}")
+        known = self.known.get(name)
+        if known is not None and known[0] == info.st_mtime_ns and known[1] == info.st_size:
+            return known[2]
+        source = ImageSource(name=name, path=name, size=info.st_size,
+                             etag=f"{info.st_mtime_ns:x}-{info.st_size:x}")
+        if len(self.known) > 50_000:
+            self.known.clear()
+        self.known[name] = (info.st_mtime_ns, info.st_size, source)
+        return source
 
 
 class StorageResolver:

@@ -40,19 +40,14 @@ class TiffLevel:
     counts: tuple[int, ...]
     jpeg_tables: bytes
 
-    @property
-    def tiles_across(self) -> int:
-        return -(-self.width // self.tile_width)
-
     def tile_jpeg(self, read: Reader, col: int, row: int) -> bytes:
         """The tile at (col, row) as a complete JPEG file."""
-        index = row * self.tiles_across + col
-        data = read(self.offsets[index], self.counts[index])
+        index = row * -(-self.width // self.tile_width) + col
         if not self.jpeg_tables:
-            return data
+            return read(self.offsets[index], self.counts[index])
         # Tables: SOI DQT DHT EOI; tile: SOI SOF SOS … EOI. Drop the EOI of one and
-        # the SOI of the other.
-        return self.jpeg_tables[:-2] + data[2:]
+        # the SOI of the other (by reading the tile from its third byte: one copy less).
+        return self.jpeg_tables[:-2] + read(self.offsets[index] + 2, self.counts[index] - 2)
 
 
 def read_levels(read: Reader) -> list[TiffLevel]:
