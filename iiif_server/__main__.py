@@ -36,7 +36,10 @@ def from_environment():
             storage, Path(os.environ["SEN_IMAGE_CACHE_DIR"]), settings.image_cache_mb << 20)),
             settings.remote_lookup_seconds)
     else:
-        resolver = DirectoryResolver(Path(root))
+        from .resolver import remembered
+
+        resolver = remembered(DirectoryResolver(Path(root)),
+                              float(os.environ["SEN_IMAGE_LOOKUP_SECONDS"]))
     app = create_app(resolver, max_width=int(os.environ["SEN_IMAGE_MAX_WIDTH"]),
                      max_area=int(os.environ["SEN_IMAGE_MAX_AREA"]),
                      cache_seconds=int(os.environ["SEN_IMAGE_CACHE_SECONDS"]))
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-width", type=int, default=10_000)
     parser.add_argument("--max-area", type=int, default=25_000_000)
     parser.add_argument("--cache-seconds", type=int, default=86400)
+    parser.add_argument("--lookup-seconds", type=float, default=1.0,
+                        help="how long a worker trusts that a pyramid in a folder is unchanged "
+                             "(default 1 s; tiles are cached by browsers for --cache-seconds "
+                             "anyway); 0 looks at the file on every request")
     parser.add_argument("--cache-dir", default="",
                         help="local cache of pyramids read from storage (default: a temp dir)")
     args = parser.parse_args(argv)
@@ -74,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
               "SEN_IMAGE_MAX_WIDTH": str(args.max_width),
               "SEN_IMAGE_MAX_AREA": str(args.max_area),
               "SEN_IMAGE_CACHE_SECONDS": str(args.cache_seconds),
+              "SEN_IMAGE_LOOKUP_SECONDS": str(args.lookup_seconds),
               "SEN_IMAGE_CACHE_DIR": cache_dir})
 
 

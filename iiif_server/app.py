@@ -267,12 +267,14 @@ class StoredTiles:
         self.size = size
         self.prepared: OrderedDict[tuple, _Prepared] = OrderedDict()
         self.services: dict[tuple[str, str, str, str], str] = {}
+        self.cache_control = f"public, max-age={server.cache_seconds}"
 
     def answer(self, environ: WSGIEnvironment, start_response: StartResponse):
         method = environ.get("REQUEST_METHOD")
         if method != "GET" and method != "HEAD":
             return None
-        m = _TILE.match(_decoded_path(environ))
+        path = environ.get("PATH_INFO", "")
+        m = _TILE.match(path if path.isascii() else _decoded_path(environ))
         if m is None:
             return None
         identifier, x, y, w, h, sw, sh = m.groups()
@@ -294,34 +296,41 @@ class StoredTiles:
         pyramid = image.pyramid
         # The level: the scale s for which the region is one tile's box (a whole
         # tile, or one cut short by the image's right or bottom edge).
-        index = max(0, (-(-w // sw) - 1).bit_length())
+        index = (-(-w // sw) - 1).bit_length()
         if index >= len(pyramid.tiff):
             return None
-        level, scale = pyramid.tiff[index], 1 << index
+        level = pyramid.tiff[index]
         tile = level.tile_width
-        span = tile * scale
-        if (level.compression != JPEG or level.tile_height != tile or x % span or y % span
-                or (w, h) != (min(span, pyramid.width - x), min(span, pyramid.height - y))
-                or (sw, sh) != (-(-w // scale), -(-h // scale))):
+        span = tile << index
+        if (x % span or y % span or level.compression != JPEG or level.tile_height != tile
+                or w != min(span, pyramid.width - x) or h != min(span, pyramid.height - y)
+                or sw != -(-w >> index) or sh != -(-h >> index)):
             return None
         col, row = x // span, y // span
-        if (sw, sh) == (tile, tile) and (col + 1) * tile <= level.width \
+        if sw == tile and sh == tile and (col + 1) * tile <= level.width \
                 and (row + 1) * tile <= level.height:
             made = None  # a whole stored tile
         else:
             made = (pyramid.edges or {}).get((index, col, row))
-            if made is None or (made[2], made[3]) != (sw, sh):
+            if made is None or made[2] != sw or made[3] != sh:
                 return None  # an edge tile of an older pyramid: decoded by the pipeline
         limits = image.limits
-        if max(sw, sh) > limits.max_width or sw * sh > limits.max_area:
+        if sw > limits.max_width or sh > limits.max_width or sw * sh > limits.max_area:
             return None
-        full = (x, y, w, h) == (0, 0, pyramid.width, pyramid.height)
-        size = "max" if (sw, sh) == largest_size(w, h, limits, allow_upscale=False) \
-            else f"{sw},{sh}"
-        canonical = f"{'full' if full else f'{x},{y},{w},{h}'}/{size}/0/default.jpg"
-        etag = _image_etag(image.tag, canonical)
+        # The canonical size is "max" when the tile is the region shrunk to the limits
+        # (at scale 1, or under tight per-image limits).
+        if w <= limits.max_width and h <= limits.max_width and w * h <= limits.max_area:
+            size = "max" if sw == w and sh == h else f"{sw},{sh}"
+        else:
+            size = "max" if (sw, sh) == largest_size(w, h, limits, allow_upscale=False) \
+                else f"{sw},{sh}"
+        if x or y or w != pyramid.width or h != pyramid.height:
+            canonical = f"{x},{y},{w},{h}/{size}/0/default.jpg"
+        else:
+            canonical = f"full/{size}/0/default.jpg"
+        etag = f"{image.tag}{zlib.crc32(canonical.encode()):08x}"  # as _image_etag
         headers = [("Content-Type", "image/jpeg"), ("ETag", f'"{etag}"'),
-                   ("Cache-Control", f"public, max-age={self.server.cache_seconds}"),
+                   ("Cache-Control", self.cache_control),
                    ("Link", f'<{self.service(environ, identifier)}/{canonical}>;'
                             f'rel="canonical", <{info.PROFILE_URI}>;rel="profile"'),
                    ("Access-Control-Allow-Origin", "*"),
@@ -331,7 +340,8 @@ class StoredTiles:
             return []
         data = level.tile_jpeg(image.read, col, row) if made is None \
             else image.read(made[0], made[1])
-        start_response("200 OK", [*headers, ("Content-Length", str(len(data)))])
+        headers.append(("Content-Length", str(len(data))))
+        start_response("200 OK", headers)
         return [] if method == "HEAD" else [data]
 
     def service(self, environ: WSGIEnvironment, identifier: str) -> str:
