@@ -13,7 +13,7 @@ import logging
 import os
 from pathlib import Path
 
-from .serve import mounted, serve, tune_libvips
+from .serve import HEADER_TIMEOUT, mounted, serve, tune_libvips
 
 
 def from_environment():
@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="how long a worker trusts that a pyramid in a folder is unchanged "
                              "(default 1 s; tiles are cached by browsers for --cache-seconds "
                              "anyway); 0 looks at the file on every request")
+    parser.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT,
+                        help="seconds a client may take to send its request headers, and "
+                             f"to keep an idle connection (default {HEADER_TIMEOUT:g})")
     parser.add_argument("--cache-dir", default="",
                         help="local cache of pyramids read from storage (default: a temp dir)")
     args = parser.parse_args(argv)
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Serving {root} at http://{args.host}:{args.port}{args.prefix}/<identifier>/info.json"
           f" with {args.workers} workers", flush=True)
     serve("iiif_server.__main__:from_environment", host=args.host, port=args.port,
-          workers=args.workers, env={
+          workers=args.workers, header_timeout=args.header_timeout, env={
               "SEN_IMAGE_ROOT": root, "SEN_IMAGE_PREFIX": args.prefix,
               "SEN_IMAGE_MAX_WIDTH": str(args.max_width),
               "SEN_IMAGE_MAX_AREA": str(args.max_area),

@@ -47,13 +47,21 @@ def mounted(app, prefix: str):
     return mount
 
 
-def serve(factory: str, *, host: str, port: int, workers: int, env: dict[str, str]) -> None:
+#: Seconds a client may take to send a request's headers (also how long an idle
+#: keep-alive connection is kept): a slow or silent client is dropped, and meanwhile
+#: it holds no worker, since connections are read by Granian's event loop.
+HEADER_TIMEOUT = 10.0
+
+
+def serve(factory: str, *, host: str, port: int, workers: int, env: dict[str, str],
+          header_timeout: float = HEADER_TIMEOUT) -> None:
     """Run ``factory`` (``module:function`` returning a WSGI app) on pre-forked workers.
 
     ``env`` is set before the workers start, so the factory reads it in each.
     """
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     os.environ.update(env)
     os.environ["VIPS_CONCURRENCY"] = "1"
@@ -62,4 +70,5 @@ def serve(factory: str, *, host: str, port: int, workers: int, env: dict[str, st
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     Granian(factory, factory=True, interface=Interfaces.WSGI, address=host, port=port,
             workers=workers, blocking_threads=1, backlog=2048, respawn_failed_workers=True,
+            http1_settings=HTTP1Settings(header_read_timeout=int(header_timeout * 1000)),
             log_level="warning").serve()
