@@ -239,10 +239,16 @@ _TILE = re.compile(r"^/(.+)/(\d{1,9}),(\d{1,9}),(\d{1,9}),(\d{1,9})"
 class _Prepared:
     """What every tile of one pyramid shares, worked out on its first tile."""
 
-    __slots__ = ("pyramid", "read", "limits", "tag")
+    __slots__ = ("width", "height", "levels", "edges", "read", "limits", "tag")
 
     def __init__(self, server: ImageServer, source: ImageSource):
-        self.pyramid = server.pyramids.describe(source)
+        pyramid = server.pyramids.describe(source)
+        self.width, self.height = pyramid.width, pyramid.height
+        #: per level: its TIFF directory if its tiles are square JPEG ones, else None
+        self.levels = tuple(level if level.compression == JPEG
+                            and level.tile_width == level.tile_height else None
+                            for level in pyramid.tiff)
+        self.edges = pyramid.edges or {}
         self.read = source.reader()
         self.limits = server.limits_for(source)
         self.tag = _image_tag(source, self.limits)
@@ -279,10 +285,14 @@ class StoredTiles:
             return None
         identifier, x, y, w, h, sw, sh = m.groups()
         x, y, w, h, sw = int(x), int(y), int(w), int(h), int(sw)
-        sh = int(sh) if sh else None
-        if not (w and h and sw) or (sh is None and w != h):
+        if sh:
+            sh = int(sh)
+        elif w == h:
+            sh = sw  # "w,": the height follows from a square region
+        else:
             return None  # "w," on a rectangle: the general pipeline works out the height
-        sh = sh or sw
+        if not (w and h and sw and sh):
+            return None
         try:
             source = self.server.resolver(identifier)
             key = (source.name, source.etag, source.path, source.max_width, source.max_area)
@@ -293,25 +303,26 @@ class StoredTiles:
                     self.prepared.popitem(last=False)
         except Exception:
             return None  # the general pipeline answers with the right error
-        pyramid = image.pyramid
-        # The level: the scale s for which the region is one tile's box (a whole
+        # The level: the scale 2**index for which the region is one tile's box (a whole
         # tile, or one cut short by the image's right or bottom edge).
         index = (-(-w // sw) - 1).bit_length()
-        if index >= len(pyramid.tiff):
+        if index >= len(image.levels):
             return None
-        level = pyramid.tiff[index]
+        level = image.levels[index]
+        if level is None:
+            return None
         tile = level.tile_width
         span = tile << index
-        if (x % span or y % span or level.compression != JPEG or level.tile_height != tile
-                or w != min(span, pyramid.width - x) or h != min(span, pyramid.height - y)
-                or sw != -(-w >> index) or sh != -(-h >> index)):
+        if (x % span or y % span or w != min(span, image.width - x)
+                or h != min(span, image.height - y) or sw != -(-w >> index)
+                or sh != -(-h >> index)):
             return None
         col, row = x // span, y // span
         if sw == tile and sh == tile and (col + 1) * tile <= level.width \
                 and (row + 1) * tile <= level.height:
             made = None  # a whole stored tile
         else:
-            made = (pyramid.edges or {}).get((index, col, row))
+            made = image.edges.get((index, col, row))
             if made is None or made[2] != sw or made[3] != sh:
                 return None  # an edge tile of an older pyramid: decoded by the pipeline
         limits = image.limits
@@ -324,11 +335,11 @@ class StoredTiles:
         else:
             size = "max" if (sw, sh) == largest_size(w, h, limits, allow_upscale=False) \
                 else f"{sw},{sh}"
-        if x or y or w != pyramid.width or h != pyramid.height:
+        if x or y or w != image.width or h != image.height:
             canonical = f"{x},{y},{w},{h}/{size}/0/default.jpg"
         else:
             canonical = f"full/{size}/0/default.jpg"
-        etag = f"{image.tag}{zlib.crc32(canonical.encode()):08x}"  # as _image_etag
+        etag = _image_etag(image.tag, canonical)
         headers = [("Content-Type", "image/jpeg"), ("ETag", f'"{etag}"'),
                    ("Cache-Control", self.cache_control),
                    ("Link", f'<{self.service(environ, identifier)}/{canonical}>;'

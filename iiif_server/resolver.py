@@ -74,7 +74,8 @@ class _OpenFile:
         return os.pread(self.fd, length, offset)
 
     def __del__(self):
-        os.close(self.fd)
+        if hasattr(self, "fd"):  # not when the open failed
+            os.close(self.fd)
 
 
 class _OpenFiles:

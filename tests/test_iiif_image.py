@@ -575,6 +575,15 @@ def test_the_tile_hot_path_answers_exactly_as_the_general_pipeline(root):
             for name in ("ETag", "Link", "Cache-Control", "Content-Type",
                          "Access-Control-Allow-Origin"):
                 assert a.headers[name] == b.headers[name], (url, name)
+    # Shaped like tiles, but not what the spec allows: the same error from either path.
+    for url in ["/tractor/256,256,256,256/256,0/0/default.jpg",
+                "/tractor/256,256,256,256/0,256/0/default.jpg",
+                "/tractor/256,256,0,256/256,256/0/default.jpg",
+                "/tractor/256,256,256,256/512,512/0/default.jpg",
+                "/tractor/99999,0,256,256/256,256/0/default.jpg",
+                "/missing/0,0,256,256/256,256/0/default.jpg"]:
+        a, b = Client(fast).get(url), Client(general).get(url)
+        assert a.status_code == b.status_code and 400 <= a.status_code < 500, url
 
 
 def test_every_tile_a_viewer_asks_is_the_same_from_either_path(root):
