@@ -13,7 +13,7 @@ import logging
 import os
 from pathlib import Path
 
-from .serve import HEADER_TIMEOUT, mounted, serve, tune_libvips
+from .serve import HEADER_TIMEOUT, ready, serve, tune_libvips
 
 
 def from_environment():
@@ -40,10 +40,10 @@ def from_environment():
 
         resolver = remembered(DirectoryResolver(Path(root)),
                               float(os.environ["SEN_IMAGE_LOOKUP_SECONDS"]))
-    app = create_app(resolver, max_width=int(os.environ["SEN_IMAGE_MAX_WIDTH"]),
-                     max_area=int(os.environ["SEN_IMAGE_MAX_AREA"]),
-                     cache_seconds=int(os.environ["SEN_IMAGE_CACHE_SECONDS"]))
-    return mounted(app, os.environ["SEN_IMAGE_PREFIX"])
+    return ready(create_app(resolver, max_width=int(os.environ["SEN_IMAGE_MAX_WIDTH"]),
+                            max_area=int(os.environ["SEN_IMAGE_MAX_AREA"]),
+                            cache_seconds=int(os.environ["SEN_IMAGE_CACHE_SECONDS"]),
+                            prefix=os.environ["SEN_IMAGE_PREFIX"]))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -45,21 +45,25 @@ IDENTIFIER_SAFE = "!$&'()*+,;=:"
 
 
 def create_app(resolver: Resolver, *, max_width: int = 10_000, max_area: int = 25_000_000,
-               cache_seconds: int = 86400) -> WSGIApplication:
+               cache_seconds: int = 86400, prefix: str = "") -> WSGIApplication:
     """The IIIF Image API 3.0 (level 2) service for the pyramids ``resolver`` finds.
 
     ``max_width`` (also the maximum height) and ``max_area`` bound every output
     image; ``cache_seconds`` is the ``max-age`` that browsers and shared caches
-    may keep a response for.
+    may keep a response for. ``prefix`` (e.g. ``/iiif/image``) is the path the
+    service answers under when it is the whole server, 404 elsewhere; mounted by a
+    dispatcher (which sets ``SCRIPT_NAME``), it stays empty.
     """
-    return ImageServer(resolver, Limits(max_width, max_area), cache_seconds)
+    return ImageServer(resolver, Limits(max_width, max_area), cache_seconds, prefix)
 
 
 class ImageServer:
-    def __init__(self, resolver: Resolver, limits: Limits, cache_seconds: int):
+    def __init__(self, resolver: Resolver, limits: Limits, cache_seconds: int,
+                 prefix: str = ""):
         self.resolver = resolver
         self.limits = limits
         self.cache_seconds = cache_seconds
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.pyramids = Pyramids()
         self.tiles = StoredTiles(self)
         self.rendered = RenderedCache()
@@ -69,6 +73,12 @@ class ImageServer:
         answered = self.tiles.answer(environ, start_response)
         if answered is not None:
             return answered
+        if self.prefix:  # moved into SCRIPT_NAME, as a WSGI mount does
+            path = environ.get("PATH_INFO", "")
+            if path != self.prefix and not path.startswith(self.prefix + "/"):
+                return _error(404, "not found")(environ, start_response)
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+            environ["PATH_INFO"] = path[len(self.prefix):]
         request = Request(environ)
         try:
             response = self.dispatch(request)
@@ -232,8 +242,8 @@ class RenderedCache:
 
 
 #: A viewer's tile request: ``{id}/{x},{y},{w},{h}/{tw},{th}|{tw},/0/default.jpg``.
-_TILE = re.compile(r"^/(.+)/(\d{1,9}),(\d{1,9}),(\d{1,9}),(\d{1,9})"
-                   r"/(\d{1,5}),(\d{0,5})/0/(?:default|color)\.jpg$")
+_TILE = (r"/(.+)/(\d{1,9}),(\d{1,9}),(\d{1,9}),(\d{1,9})"
+         r"/(\d{1,5}),(\d{0,5})/0/(?:default|color)\.jpg")
 
 
 class _Prepared:
@@ -274,13 +284,14 @@ class StoredTiles:
         self.prepared: OrderedDict[tuple, _Prepared] = OrderedDict()
         self.services: dict[tuple[str, str, str, str], str] = {}
         self.cache_control = f"public, max-age={server.cache_seconds}"
+        self.pattern = re.compile(f"^{re.escape(server.prefix)}{_TILE}$")
 
     def answer(self, environ: WSGIEnvironment, start_response: StartResponse):
         method = environ.get("REQUEST_METHOD")
         if method != "GET" and method != "HEAD":
             return None
         path = environ.get("PATH_INFO", "")
-        m = _TILE.match(path if path.isascii() else _decoded_path(environ))
+        m = self.pattern.match(path if path.isascii() else _decoded_path(environ))
         if m is None:
             return None
         identifier, x, y, w, h, sw, sh = m.groups()
@@ -364,8 +375,8 @@ class StoredTiles:
         if found is None:
             if len(self.services) > 10_000:
                 self.services.clear()
-            found = self.services[key] = \
-                f"{key[0]}://{key[1]}{key[2]}/{quote(identifier, safe=IDENTIFIER_SAFE)}"
+            found = self.services[key] = f"{key[0]}://{key[1]}{key[2]}{self.server.prefix}/" \
+                f"{quote(identifier, safe=IDENTIFIER_SAFE)}"
         return found
 
 

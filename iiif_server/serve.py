@@ -10,10 +10,10 @@ built inside each one by a factory named by a string.
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pyvips
-from werkzeug.wrappers import Response
 
 #: Per worker: libvips' own cache of operations and open files.
 VIPS_CACHE_MB = 64
@@ -25,26 +25,13 @@ def tune_libvips() -> None:
     pyvips.cache_set_max_files(VIPS_CACHE_FILES)
 
 
-def mounted(app, prefix: str):
-    """``app`` under ``prefix`` (e.g. ``/iiif/image``), 404 elsewhere.
-
-    The path is moved into ``SCRIPT_NAME`` as WSGI mounts do; this is on every
-    tile's path, so it is a string test rather than a dispatcher.
-    """
-    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
-    if not prefix:
-        return app
-    not_found = Response("not found\n", 404, mimetype="text/plain")
-
-    def mount(environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        if path == prefix or path.startswith(prefix + "/"):
-            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
-            environ["PATH_INFO"] = path[len(prefix):]
-            return app(environ, start_response)
-        return not_found(environ, start_response)
-
-    return mount
+def ready(app):
+    """``app``, once a worker has built it: what start-up made is frozen out of the
+    cycle collector (``gc.freeze``), which would otherwise walk those objects again
+    and again while serving."""
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 #: Seconds a client may take to send a request's headers (also how long an idle

@@ -14,7 +14,7 @@ import os
 
 from iiif_server.app import create_app
 from iiif_server.resolver import ImageSource, remembered, storage_source
-from iiif_server.serve import mounted, tune_libvips
+from iiif_server.serve import ready, tune_libvips
 from repository import access, links
 from repository.errors import NotFound
 from repository.repo import Repository
@@ -55,10 +55,10 @@ def resolver(repo: Repository):
                       repo.settings.remote_lookup_seconds)
 
 
-def image_app(repo: Repository):
+def image_app(repo: Repository, prefix: str = ""):
     settings = repo.settings
     return create_app(resolver(repo), max_width=settings.max_image_width,
-                      max_area=settings.max_image_area)
+                      max_area=settings.max_image_area, prefix=prefix)
 
 
 def from_settings():
@@ -67,4 +67,4 @@ def from_settings():
 
     tune_libvips()
     repo = Repository(load_settings())
-    return mounted(image_app(repo), os.environ.get("SEN_IMAGE_PREFIX", "/iiif/image"))
+    return ready(image_app(repo, os.environ.get("SEN_IMAGE_PREFIX", "/iiif/image")))
