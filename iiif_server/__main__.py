@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT,
                         help="seconds a client may take to send its request headers, and "
                              f"to keep an idle connection (default {HEADER_TIMEOUT:g})")
+    parser.add_argument("--no-pin-cpus", dest="pin_cpus", action="store_false",
+                        help="let workers run on any CPU (by default each is kept on one of "
+                             "the CPUs this process may use)")
     parser.add_argument("--cache-dir", default="",
                         help="local cache of pyramids read from storage (default: a temp dir)")
     args = parser.parse_args(argv)
@@ -79,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Serving {root} at http://{args.host}:{args.port}{args.prefix}/<identifier>/info.json"
           f" with {args.workers} workers", flush=True)
     serve("iiif_server.__main__:from_environment", host=args.host, port=args.port,
-          workers=args.workers, header_timeout=args.header_timeout, env={
+          workers=args.workers, header_timeout=args.header_timeout, pin_cpus=args.pin_cpus,
+          env={
               "SEN_IMAGE_ROOT": root, "SEN_IMAGE_PREFIX": args.prefix,
               "SEN_IMAGE_MAX_WIDTH": str(args.max_width),
               "SEN_IMAGE_MAX_AREA": str(args.max_area),

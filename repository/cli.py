@@ -330,8 +330,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, threads: int) 
 @click.option("--port", type=int, default=8182, show_default=True)
 @click.option("--workers", type=int, default=os.cpu_count() or 2, show_default=True,
               help="Worker processes, one thread each.")
+@click.option("--pin-cpus/--no-pin-cpus", default=True, show_default=True,
+              help="Keep each worker on one of the CPUs this process may use.")
 @click.pass_context
-def serve_images(ctx: click.Context, host: str | None, port: int, workers: int) -> None:
+def serve_images(ctx: click.Context, host: str | None, port: int, workers: int,
+                 pin_cpus: bool) -> None:
     """Serve only the IIIF images (/iiif/image/…), on pre-forked workers: an image node."""
     from iiif_server.serve import serve
 
@@ -340,7 +343,8 @@ def serve_images(ctx: click.Context, host: str | None, port: int, workers: int) 
     click.echo(f"Sen images on http://{host or settings.host}:{port}/iiif/image/ "
                f"with {workers} workers")
     serve("repository.web.images:from_settings", host=host or settings.host, port=port,
-          workers=workers, env={"SEN_DATA_DIR": str(settings.data_dir.resolve())})
+          workers=workers, pin_cpus=pin_cpus,
+          env={"SEN_DATA_DIR": str(settings.data_dir.resolve())})
 
 
 def main() -> None:

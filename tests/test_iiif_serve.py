@@ -96,9 +96,19 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cpus(pid: int) -> set[str]:
+    """The CPUs each thread of ``pid`` may run on, as /proc lists them."""
+    return {Path(f"/proc/{pid}/task/{tid}/status").read_text().split(
+        "Cpus_allowed_list:")[1].split()[0] for tid in os.listdir(f"/proc/{pid}/task")}
+
+
 def test_pre_forked_workers_serve_tiles_and_errors(server):
     process, _port, base = server
-    assert len(_children(process.pid)) >= 2  # the workers, one process each
+    workers = [pid for pid in _children(process.pid) if len(os.listdir(f"/proc/{pid}/task")) > 1]
+    assert len(workers) == 2  # one process each, with Granian's threads
+    if len(os.sched_getaffinity(0)) >= 2:  # every thread of a worker on one CPU, its own
+        pinned = [_cpus(pid) for pid in workers]
+        assert all(len(cpus) == 1 for cpus in pinned) and pinned[0] != pinned[1], pinned
     status, tile = _get(f"{base}/noise/0,0,256,256/256,256/0/default.jpg")
     assert status == 200 and tile[:2] == b"\xff\xd8"
     assert pyvips.Image.new_from_buffer(tile, "").width == 256
