@@ -145,6 +145,27 @@ def test_tiles_are_served_through_the_portal(client):
     assert client.get("/iiif/image/peraire-1905/info.json").status_code == 404
 
 
+def test_the_image_node_serves_public_images_only(library):
+    """``sen serve-images``: the image server alone, under its own prefix (no portal
+    around it), answers as the portal's does, and hidden items' images stay hidden."""
+    from werkzeug.test import Client
+
+    from repository.web.images import image_app
+
+    node = Client(image_app(library, "/iiif/image"))
+    tile = node.get("/iiif/image/peraire-1905~1/0,0,512,512/256,/0/default.jpg")
+    assert tile.status_code == 200 and tile.data[:3] == b"\xff\xd8\xff"
+    assert node.get("/iiif/image/peraire-1905~1/info.json").get_json()["id"] == \
+        "http://localhost/iiif/image/peraire-1905~1"
+    assert node.get("/items/peraire-1905").status_code == 404  # only images here
+    for item_id in RESTRICTED_IDS:
+        for path in [f"/iiif/image/{item_id}~1/info.json",
+                     f"/iiif/image/{item_id}~1/full/max/0/default.jpg",
+                     f"/iiif/image/{item_id}~1/0,0,256,256/256,/0/default.jpg",
+                     f"/iiif/image/{item_id}~1/0,0,256,256/256,256/0/default.jpg"]:
+            assert node.get(path).status_code == 404, path
+
+
 @pytest.mark.parametrize("item_id", RESTRICTED_IDS)
 def test_restricted_items_never_leak_through_any_route(client, library, item_id):
     title = library.record(item_id)["title"]["vi"][0]
