@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from iiif_server.processor import choose_level
 from iiif_server.request import Limits, parse_image_request, parse_rotation, parse_size, plan
 from ingest.images import build_pyramid
 from repository.errors import BadRequest, Forbidden, NotFound
+from tests.conftest import free_port
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TRACTOR = DATA / "scans" / "large" / "tractor.jpg"  # 4031 × 3023
@@ -502,7 +502,7 @@ def test_iiif_validator_level2(tmp_path):
     build_pyramid(DATA / "iiif" / f"{VALIDATOR_ID}.png", tmp_path / f"{VALIDATOR_ID}.tif")
     app = DispatcherMiddleware(Response("not here", 404),
                                {"/iiif/image": create_app(DirectoryResolver(tmp_path))})
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -519,12 +519,6 @@ def test_iiif_validator_level2(tmp_path):
     print(output)
     assert result.returncode == 0, output
     assert "0 failures" in output
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_stored_tiles_are_sent_as_stored_and_decode_like_libvips(app, client):

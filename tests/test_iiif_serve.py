@@ -17,17 +17,12 @@ import pytest
 import pyvips
 
 from ingest.images import build_pyramid
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER_TIMEOUT = 1.5
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +35,7 @@ def server(tmp_path_factory):
         .copy(interpretation="srgb").pngsave(str(source))
     build_pyramid(source, root / "noise.tif")
     source.unlink()
-    port = _free_port()
+    port = free_port()
     log = root.parent / "server.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
