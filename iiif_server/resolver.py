@@ -116,8 +116,6 @@ class DirectoryResolver:
 
     def __init__(self, root: Path):
         self.root = str(Path(root)) + os.sep
-        #: name -> (mtime, size, source): the same source while the file is unchanged
-        self.known: dict[str, tuple[int, int, ImageSource]] = {}
 
     def __call__(self, identifier: str) -> ImageSource:
         # Called for every tile: plain strings and one stat, no pathlib.
@@ -130,15 +128,8 @@ class DirectoryResolver:
             raise NotFound("no such image") from None
         if not stat.S_ISREG(info.st_mode):
             raise NotFound("no such image")
-        known = self.known.get(name)
-        if known is not None and known[0] == info.st_mtime_ns and known[1] == info.st_size:
-            return known[2]
-        source = ImageSource(name=name, path=name, size=info.st_size,
-                             etag=f"{info.st_mtime_ns:x}-{info.st_size:x}")
-        if len(self.known) > 50_000:
-            self.known.clear()
-        self.known[name] = (info.st_mtime_ns, info.st_size, source)
-        return source
+        return ImageSource(name=name, path=name, size=info.st_size,
+                           etag=f"{info.st_mtime_ns:x}-{info.st_size:x}")
 
 
 class StorageResolver:
