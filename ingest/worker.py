@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ingest import derivatives
 from repository import access
-from repository.errors import IngestError
+from repository.errors import IngestError, StorageError
 from repository.queue import Task
 from repository.record import canonical_json
 from repository.repo import Repository
@@ -137,7 +137,7 @@ def work(repo: Repository, *, until_group: str | None = None, idle_exit: bool = 
          progress: Callable[[], None] | None = None, poll: float = 0.2) -> int:
     """Take and do tasks of any job; return when ``until_group`` has none left
     (or, with ``idle_exit``, when the queue is empty). Returns how many were done."""
-    repo.storage.recover()  # what workers that died left half-written
+    recovered = _recover(repo)
     done = 0
     while True:
         task = repo.queue.take(lease=repo.settings.task_lease_seconds)
@@ -150,6 +150,23 @@ def work(repo: Repository, *, until_group: str | None = None, idle_exit: bool = 
             return done
         if until_group is None and idle_exit:
             return done
+        if not recovered:
+            recovered = _recover(repo)
         if progress:
             progress()
         time.sleep(poll)
+
+
+def _recover(repo: Repository) -> bool:
+    """Undo what workers that died left half-written; False if storage cannot be reached.
+
+    A worker starting while object storage is away must not die of it: its tasks
+    fail and are retried by the queue like any other, and recovery is tried again
+    the next time the worker is idle.
+    """
+    try:
+        repo.storage.recover()
+    except StorageError as exc:
+        logger.warning("could not look for unfinished publishes yet: %s", exc)
+        return False
+    return True

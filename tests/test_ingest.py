@@ -252,3 +252,31 @@ def test_becoming_restricted_hides_the_item_everywhere(repo, folder):
     assert repo.access_of("dt-0001") == "restricted"
     # Still preserved, in a new version.
     assert repo.ocfl.inventory("dt-0001")["head"] == "v2"
+
+
+def test_a_worker_starting_while_storage_is_away_survives_and_recovers_later(
+        repo, folder, monkeypatch):
+    from ingest import worker
+    from repository.errors import StorageError
+
+    write_csv(folder / "metadata.csv", [good_row()])
+    summary = pipeline.run(repo, pipeline.plan(repo, folder), wait=False)
+    calls = []
+
+    def recover(older_than=3600):
+        calls.append(older_than)
+        if len(calls) == 1:
+            raise StorageError("S3 LIST of '.tmp/journal/' failed: connection refused")
+
+    monkeypatch.setattr(repo.storage, "recover", recover)
+
+    class Stop(Exception):
+        pass
+
+    def progress():
+        if len(calls) == 2:
+            raise Stop  # recovery was tried again once the worker had nothing to do
+
+    with pytest.raises(Stop):
+        worker.work(repo, progress=progress, poll=0.01)
+    assert [o["status"] for o in repo.catalogue.job_items(summary.job)] == ["created"]

@@ -151,16 +151,23 @@ def test_s3_going_away_mid_ingest_is_retried_and_completes(scale, tmp_path, monk
     services = ROOT / "services"
     subprocess.run([str(services / "down"), "s3"], check=True, capture_output=True)
     try:
-        done = threading.Event()
-        thread = threading.Thread(target=lambda: (worker.work(
-            scale, until_group=f"ingest-{summary.job}"), done.set()), daemon=True)
+        done, errors = threading.Event(), []
+
+        def work():
+            try:
+                worker.work(scale, until_group=f"ingest-{summary.job}")
+                done.set()
+            except Exception as exc:  # shown below, not lost in a thread
+                errors.append(exc)
+
+        thread = threading.Thread(target=work, daemon=True)
         thread.start()
         time.sleep(3)  # workers meet a dead endpoint and schedule retries
         assert not done.is_set()
     finally:
         subprocess.run([str(services / "up"), "s3"], check=True, capture_output=True)
     thread.join(timeout=180)
-    assert done.is_set()
+    assert errors == [] and done.is_set()
     outcomes = scale.catalogue.job_items(summary.job)
     assert len(outcomes) == 7 and {o["status"] for o in outcomes} == {"created"}
     root = f"s3://{scale.settings.storage_url[5:]}/ocfl"
