@@ -9,8 +9,12 @@ import uuid
 import ckanapi
 import pytest
 import requests
-from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF
+from rdflib import (
+    Graph,
+    URIRef,
+    namespace,  # not DCAT itself: pytest probes module names, and DCAT warns
+)
+from rdflib.namespace import DCTERMS, RDF
 
 from ingest import pipeline
 from ingest.sample import write_sample
@@ -118,20 +122,20 @@ def test_dcat_output_of_ckan_round_trips_sens_metadata(portal, published_repo):
         graph = Graph().parse(data=response.content, format="turtle")  # UTF-8 bytes
         collection_id = name.removeprefix("sen-")
         subject = URIRef(links.collection_uri(base, collection_id))
-        assert (subject, RDF.type, DCAT.Dataset) in graph
+        assert (subject, RDF.type, namespace.DCAT.Dataset) in graph
         assert str(graph.value(subject, DCTERMS.title)) == dataset["title"]
         assert str(graph.value(subject, DCTERMS.description)) == dataset["notes"]
         publisher = graph.value(subject, DCTERMS.publisher)
         assert str(publisher) == next(e["value"] for e in dataset["extras"]
                                       if e["key"] == "publisher_uri")
-        distributions = list(graph.objects(subject, DCAT.distribution))
+        distributions = list(graph.objects(subject, namespace.DCAT.distribution))
         assert len(distributions) == len(dataset["resources"])
         downloads = set()
         for distribution in distributions:
             assert str(graph.value(distribution, DCTERMS.license)) == ckan.METADATA_LICENSE_URI
-            assert graph.value(distribution, DCAT.accessURL) is not None
-            if graph.value(distribution, DCAT.downloadURL) is not None:
-                downloads.add(str(graph.value(distribution, DCAT.downloadURL)))
+            assert graph.value(distribution, namespace.DCAT.accessURL) is not None
+            if graph.value(distribution, namespace.DCAT.downloadURL) is not None:
+                downloads.add(str(graph.value(distribution, namespace.DCAT.downloadURL)))
         assert downloads == {links.dump(base, dumps.dump_name(collection_id, extension))
                              for extension in ("nt", "jsonld", "csv")}
 
