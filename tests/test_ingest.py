@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import pyvips
 
-from ingest import pipeline
-from repository.errors import IngestError
+from ingest import pipeline, worker
+from repository.errors import IngestError, StorageError
 from repository.search import Query
 from tests.conftest import SHARED, ocfl_problems, write_csv
 
@@ -256,9 +256,6 @@ def test_becoming_restricted_hides_the_item_everywhere(repo, folder):
 
 def test_a_worker_starting_while_storage_is_away_survives_and_recovers_later(
         repo, folder, monkeypatch):
-    from ingest import worker
-    from repository.errors import StorageError
-
     write_csv(folder / "metadata.csv", [good_row()])
     summary = pipeline.run(repo, pipeline.plan(repo, folder), wait=False)
     calls = []
